@@ -1,0 +1,6 @@
+"""Number formats: descriptors and the registry of named formats."""
+from .descriptor import FixedPoint, Format, NAN_CONVENTIONS
+from .registry import format_names, get_format, register_format
+
+__all__ = ["Format", "FixedPoint", "NAN_CONVENTIONS", "get_format", "format_names",
+           "register_format"]

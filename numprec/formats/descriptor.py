@@ -1,0 +1,253 @@
+"""Format descriptors: the single source of truth for every number format.
+
+A descriptor holds only the defining fields (exponent bits, mantissa bits, bias, the inf/NaN
+convention, subnormal support). Every limit (max, min normal, eps, ...) is derived from them, and
+the kernels receive them as one tuple of integers (`kernel_params`) so that a single compiled kernel
+serves every format.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+# NaN conventions. "none" is for formats with neither inf nor NaN (the OCP MX element formats).
+NAN_CONVENTIONS = ("ieee", "fn", "fnuz", "none")
+
+# Integer codes shared with the kernels (numprec.kernels.scalar_round uses the same numbers).
+KIND_IEEE, KIND_FN, KIND_FNUZ, KIND_NONE, KIND_FIXED = 0, 1, 2, 3, 4
+_KIND_CODE = {"ieee": KIND_IEEE, "fn": KIND_FN, "fnuz": KIND_FNUZ, "none": KIND_NONE}
+
+# float64 is the carrier of every value: a format must fit inside it.
+_F64_EMAX, _F64_EMIN_SUB = 1023, -1074
+
+
+def _container_bits(nbits: int) -> int:
+    for width in (8, 16, 32, 64):
+        if nbits <= width:
+            return width
+    raise ValueError(f"{nbits}-bit patterns do not fit in 64 bits")
+
+
+@dataclass(frozen=True)
+class Format:
+    """A binary floating-point format with `ebits` exponent bits and `mbits` stored mantissa bits.
+
+    nan: "ieee" (all-ones exponent holds inf and NaN), "fn" (no inf; only the all-ones pattern is
+    NaN), "fnuz" (no inf, no -0; the negative-zero pattern is the single NaN) or "none" (no inf and
+    no NaN: overflow always saturates). `inf` defaults to what the NaN convention implies.
+    Bit patterns are right-aligned in the smallest unsigned container (uint8/16/32/64).
+    """
+
+    name: str
+    ebits: int
+    mbits: int
+    bias: int | None = None
+    inf: bool | None = None
+    nan: str = "ieee"
+    subnormals: bool = True
+
+    def __post_init__(self):
+        for attr in ("ebits", "mbits"):
+            value = getattr(self, attr)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"Format {attr} must be an int, got {value!r}")
+        if self.nan not in NAN_CONVENTIONS:
+            raise ValueError(f"Format nan={self.nan!r} is not a NaN convention; "
+                             f"valid: {', '.join(NAN_CONVENTIONS)}")
+        if not 1 <= self.ebits <= 11:
+            raise ValueError(f"Format ebits={self.ebits} is out of range: valid 1..11 "
+                             "(the format must fit inside float64)")
+        if not 0 <= self.mbits <= 52:
+            raise ValueError(f"Format mbits={self.mbits} is out of range: valid 0..52 "
+                             "(the format must fit inside float64)")
+        if self.nan == "ieee" and self.ebits < 2:
+            raise ValueError("Format nan='ieee' needs ebits >= 2: the all-ones exponent is reserved")
+        if self.nan == "ieee" and self.mbits < 1:
+            raise ValueError("Format nan='ieee' needs mbits >= 1 to encode NaN; use nan='fn'")
+        implied_inf = self.nan == "ieee"
+        if self.inf is None:
+            object.__setattr__(self, "inf", implied_inf)
+        elif bool(self.inf) != implied_inf:
+            raise ValueError(f"Format inf={self.inf!r} contradicts nan={self.nan!r}: only the "
+                             "'ieee' convention has infinities")
+        if self.bias is None:
+            default = 2 ** (self.ebits - 1) - (0 if self.nan == "fnuz" else 1)
+            object.__setattr__(self, "bias", default)
+        elif isinstance(self.bias, bool) or not isinstance(self.bias, int):
+            raise TypeError(f"Format bias must be an int, got {self.bias!r}")
+        if self.emax > _F64_EMAX or self.min_subnormal_exponent < _F64_EMIN_SUB:
+            raise ValueError(f"Format bias={self.bias} puts the range [2^{self.min_subnormal_exponent},"
+                             f" 2^{self.emax}] outside float64's [2^-1074, 2^1023]")
+        if self.emin > self.emax:
+            raise ValueError(f"Format ({self.ebits} exponent bits, nan={self.nan!r}) has no normal "
+                             "numbers")
+
+    # --- derived limits ---------------------------------------------------------------------
+    @property
+    def nbits(self) -> int:
+        return 1 + self.ebits + self.mbits
+
+    @property
+    def precision(self) -> int:
+        """Significand bits including the implicit one (p)."""
+        return self.mbits + 1
+
+    @property
+    def emin(self) -> int:
+        return 1 - self.bias
+
+    @property
+    def _top_exponent_is_finite(self) -> bool:
+        # fn with no mantissa bits: the top binade holds only the NaN pattern.
+        return self.nan in ("fnuz", "none") or (self.nan == "fn" and self.mbits >= 1)
+
+    @property
+    def emax(self) -> int:
+        all_ones = 2 ** self.ebits - 1
+        return (all_ones if self._top_exponent_is_finite else all_ones - 1) - self.bias
+
+    @property
+    def max_significand(self) -> int:
+        """Largest integer significand M at exponent emax (max = M * 2^(emax - mbits))."""
+        full = 2 ** self.precision - 1
+        return full - 1 if (self.nan == "fn" and self.mbits >= 1) else full
+
+    @property
+    def min_subnormal_exponent(self) -> int:
+        return self.emin - self.mbits if self.subnormals else self.emin
+
+    @property
+    def max(self) -> float:
+        return math.ldexp(self.max_significand, self.emax - self.mbits)
+
+    @property
+    def min_normal(self) -> float:
+        return math.ldexp(1.0, self.emin)
+
+    @property
+    def min_subnormal(self) -> float:
+        return math.ldexp(1.0, self.min_subnormal_exponent)
+
+    @property
+    def eps(self) -> float:
+        return math.ldexp(1.0, -self.mbits)
+
+    @property
+    def u(self) -> float:
+        """Unit roundoff for round-to-nearest: 2^-p."""
+        return math.ldexp(1.0, -self.precision)
+
+    @property
+    def is_fixed(self) -> bool:
+        return False
+
+    @property
+    def container_bits(self) -> int:
+        return _container_bits(self.nbits)
+
+    @property
+    def has_nan(self) -> bool:
+        return self.nan != "none"
+
+    @property
+    def has_negative_zero(self) -> bool:
+        return self.nan != "fnuz"
+
+    @cached_property
+    def kernel_params(self) -> tuple:
+        """The integer tuple every kernel takes (layout in numprec.kernels.params)."""
+        max_m = self.max_significand
+        return (self.mbits, self.emin, self.emax - self.mbits, max_m, max_m,
+                _KIND_CODE[self.nan], int(self.subnormals), self.ebits, self.bias, self.nbits)
+
+    def describe_encoding(self) -> str:
+        return {"ieee": "inf: exp all ones, mant 0; NaN: exp all ones, mant != 0",
+                "fn": "no inf; NaN: all ones (S.1..1.1..1)",
+                "fnuz": "no inf, no -0; NaN: 1 followed by zeros",
+                "none": "no inf, no NaN (saturates)"}[self.nan]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class FixedPoint:
+    """Fixed point with `int_bits` integer and `frac_bits` fraction bits (qM.N), plus a sign bit
+    when signed (two's complement). Values are k * 2^-frac_bits; rounding saturates to the range."""
+
+    int_bits: int
+    frac_bits: int
+    signed: bool = True
+    name: str | None = None
+
+    def __post_init__(self):
+        for attr in ("int_bits", "frac_bits"):
+            value = getattr(self, attr)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"FixedPoint {attr} must be an int, got {value!r}")
+            if value < 0:
+                raise ValueError(f"FixedPoint {attr}={value} must be >= 0")
+        if self.int_bits + self.frac_bits > 52:
+            raise ValueError(f"FixedPoint q{self.int_bits}.{self.frac_bits} has "
+                             f"{self.int_bits + self.frac_bits} magnitude bits; at most 52 fit "
+                             "exactly in float64")
+        if self.int_bits + self.frac_bits == 0:
+            raise ValueError("FixedPoint needs at least one integer or fraction bit")
+        if self.name is None:
+            prefix = "q" if self.signed else "uq"
+            object.__setattr__(self, "name", f"{prefix}{self.int_bits}.{self.frac_bits}")
+
+    @property
+    def nbits(self) -> int:
+        return int(self.signed) + self.int_bits + self.frac_bits
+
+    @property
+    def resolution(self) -> float:
+        """The quantum Delta = 2^-frac_bits."""
+        return math.ldexp(1.0, -self.frac_bits)
+
+    eps = resolution
+    min_subnormal = resolution
+
+    @property
+    def u(self) -> float:
+        """Absolute rounding error bound for round-to-nearest: Delta / 2."""
+        return math.ldexp(1.0, -self.frac_bits - 1)
+
+    @property
+    def max(self) -> float:
+        return math.ldexp(2 ** (self.int_bits + self.frac_bits) - 1, -self.frac_bits)
+
+    @property
+    def min(self) -> float:
+        """Most negative value (two's complement), 0 when unsigned."""
+        return -math.ldexp(1.0, self.int_bits) if self.signed else 0.0
+
+    @property
+    def is_fixed(self) -> bool:
+        return True
+
+    @property
+    def container_bits(self) -> int:
+        return _container_bits(self.nbits)
+
+    has_nan = False
+    has_negative_zero = False
+    inf = False
+    subnormals = True
+
+    @cached_property
+    def kernel_params(self) -> tuple:
+        # Fixed point is rounding at the constant quantum 2^-N: the kernel sees a "float" whose
+        # whole range lies below its normal binade (emin = M, precision M + N).
+        mag = self.int_bits + self.frac_bits
+        max_neg = 2 ** mag if self.signed else 0
+        return (mag, self.int_bits, -self.frac_bits, 2 ** mag - 1, max_neg,
+                KIND_FIXED, 1, 0, 0, self.nbits)
+
+    def describe_encoding(self) -> str:
+        return "two's complement" if self.signed else "unsigned"
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,110 @@
+"""The one place that owns every JIT setting.
+
+Scalar kernels are plain Python functions written once (numprec.kernels.scalar_*); `compile_scalars`
+compiles a module of them for one target by cloning each function with a globals table in which
+every sibling helper is replaced by its compiled version (and target-specific primitives, such as
+the float64 <-> int64 bit casts, are bound to that target's implementation).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import types
+
+import numba
+from numba.core import caching
+
+# fastmath stays off everywhere: it flushes subnormals and contracts a*b+c into an FMA.
+CPU_OPTIONS = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
+CPU_PARALLEL_OPTIONS = dict(CPU_OPTIONS, parallel=True)
+GPU_DEVICE_OPTIONS = dict(device=True, fastmath=False)
+GPU_KERNEL_OPTIONS = dict(fastmath=False)
+
+
+_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_source_stamp() -> bytes:
+    """Hash of every kernel source file: array kernels inline scalars from sibling modules, and
+    numba only watches a function's own file, so a cached kernel is keyed on all of them."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(_KERNEL_DIR)):
+        if name.endswith(".py"):
+            with open(os.path.join(_KERNEL_DIR, name), "rb") as handle:
+                digest.update(name.encode() + handle.read())
+    return digest.digest()
+
+
+class _KernelStampMixin:
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if os.path.dirname(os.path.abspath(py_file)) != _KERNEL_DIR:
+            return None
+        return super().from_function(py_func, py_file)
+
+    def get_source_stamp(self):
+        return kernel_source_stamp()
+
+
+class _InTreeKernelLocator(_KernelStampMixin, caching.InTreeCacheLocator):
+    pass
+
+
+class _UserWideKernelLocator(_KernelStampMixin, caching.UserWideCacheLocator):
+    pass
+
+
+for _locator in (_UserWideKernelLocator, _InTreeKernelLocator):
+    if _locator not in caching.CacheImpl._locator_classes:
+        caching.CacheImpl._locator_classes.insert(0, _locator)
+
+
+def cpu_scalar(func):
+    """Compile a scalar helper for the CPU."""
+    return numba.njit(**CPU_OPTIONS)(func)
+
+
+def cpu_kernel(func):
+    """Compile a serial array kernel for the CPU."""
+    return numba.njit(**CPU_OPTIONS)(func)
+
+
+def cpu_parallel_kernel(func):
+    """Compile a parallel (prange) array kernel for the CPU."""
+    return numba.njit(**CPU_PARALLEL_OPTIONS)(func)
+
+
+def gpu_device(func):
+    """Compile a scalar helper as a CUDA device function."""
+    from numba import cuda
+    return cuda.jit(**GPU_DEVICE_OPTIONS)(func)
+
+
+def gpu_kernel(func):
+    """Compile an array kernel for CUDA."""
+    from numba import cuda
+    return cuda.jit(**GPU_KERNEL_OPTIONS)(func)
+
+
+def compile_scalars(modules, names, jit, primitives):
+    """Compile the functions `names` found in `modules` with `jit`.
+
+    `primitives` maps names to already-compiled, target-specific functions. Returns a namespace of
+    the compiled functions; the clones share one globals table so helpers call compiled helpers.
+    """
+    table = {}
+    for module in modules:
+        table.update(vars(module))
+    table.update(primitives)
+    compiled = {}
+    for name in names:
+        source = table[name]
+        clone = types.FunctionType(source.__code__, table, name, source.__defaults__,
+                                   source.__closure__)
+        clone.__module__ = source.__module__
+        clone.__qualname__ = source.__qualname__
+        clone.__doc__ = source.__doc__
+        compiled[name] = table[name] = jit(clone)
+    return types.SimpleNamespace(**compiled)

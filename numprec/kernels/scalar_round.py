@@ -1,0 +1,270 @@
+"""Scalar rounding, encoding and decoding, written once as plain functions.
+
+Compiled for the CPU by numprec.kernels.cpu and for CUDA by numprec.kernels.gpu (see
+numprec.kernels.jit.compile_scalars). Everything works on integers: a finite float64 |x| is split
+into an integer significand M < 2^53 and an exponent e (|x| = M * 2^e), the low bits below the
+target quantum 2^q are inspected exactly, and the result keep * 2^q is rebuilt exactly. No float
+arithmetic touches a value before it is exact. `f64_bits` / `bits_f64` (bit casts) are primitives
+bound per target.
+
+Format parameters arrive as the tuple `P` (slots in numprec.kernels.codes).
+"""
+import numpy as np
+
+from .codes import (FLUSHED, INEXACT, INVALID, KIND_FIXED, KIND_FN, KIND_FNUZ, KIND_IEEE,
+                    KIND_NONE, OVERFLOW, P_BIAS, P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS,
+                    P_EBITS, P_NBITS, P_QMAX, P_SUBNORMALS, RDN, RNA, RNE, RTO, RTZ, RUP, SATURATED, SR,
+                    UNDERFLOW)
+
+_ABS_MASK = 0x7FFFFFFFFFFFFFFF
+_MANT_MASK = 0xFFFFFFFFFFFFF
+_IMPLICIT = 1 << 52
+_NAN_BITS = 0x7FF8000000000000
+_INF_BITS = 0x7FF0000000000000
+
+
+def f64_bits(x):
+    """float64 -> int64 bit pattern (target primitive; this body is replaced per target)."""
+    return np.float64(x).view(np.int64)
+
+
+def bits_f64(b):
+    """int64 bit pattern -> float64 (target primitive; this body is replaced per target)."""
+    return np.int64(b).view(np.float64)
+
+
+def pow2(k):
+    """2.0**k exactly, for -1074 <= k <= 1023."""
+    if k >= -1022:
+        return bits_f64(np.int64(k + 1023) << 52)
+    return bits_f64(np.int64(1) << (k + 1074))
+
+
+def bit_length(m):
+    """Number of bits of 0 < m < 2^53 (exact: the conversion to float64 is exact)."""
+    return ((f64_bits(np.float64(m)) >> 52) - 1023) + 1
+
+
+def significand_exponent(ax):
+    """Split finite, nonzero |x| = M * 2^e with integer M (< 2^53); also returns the exponent of
+    the leading bit, floor(log2 |x|)."""
+    b = f64_bits(ax) & _ABS_MASK
+    biased = b >> 52
+    mant = b & _MANT_MASK
+    if biased == 0:
+        return mant, np.int64(-1074), bit_length(mant) - 1075
+    return mant | _IMPLICIT, biased - 1075, biased - 1023
+
+
+def signed_zero(negative, kind):
+    if negative and kind != KIND_FNUZ and kind != KIND_FIXED:
+        return -0.0
+    return 0.0
+
+
+def split_at(M, s):
+    """Split M at bit s: (kept high part, dropped low part, comparison of the dropped part with
+    half a quantum: -1 below, 0 equal, +1 above)."""
+    if s <= 0:
+        return M << (-s), np.int64(0), np.int64(-1)
+    if s >= 63:  # M < 2^53 lies below half a quantum
+        return np.int64(0), M, np.int64(-1)
+    keep = M >> s
+    rem = M & ((np.int64(1) << s) - 1)
+    half = np.int64(1) << (s - 1)
+    cmp = np.int64(1) if rem > half else (np.int64(0) if rem == half else np.int64(-1))
+    return keep, rem, cmp
+
+
+def stochastic_threshold(rem, s, rbits):
+    """floor(rem / 2^s * 2^rbits): round up iff an rbits-bit uniform draw is below it."""
+    if s <= rbits:
+        return rem << (rbits - s)
+    if s - rbits >= 63:
+        return np.int64(0)
+    return rem >> (s - rbits)
+
+
+def round_up(keep, rem, cmp, s, negative, mode, rand, rbits):
+    """Whether an inexact truncation `keep` must be incremented (rto: set the last bit)."""
+    if mode == RNE:
+        return cmp > 0 or (cmp == 0 and (keep & 1) == 1)
+    if mode == RNA:
+        return cmp >= 0
+    if mode == RTZ:
+        return False
+    if mode == RUP:
+        return not negative
+    if mode == RDN:
+        return negative
+    if mode == RTO:
+        return (keep & 1) == 0
+    # SR: the top rbits of the 62-bit draw against the distance scaled to rbits bits.
+    draw = rand >> (62 - rbits)
+    return draw < stochastic_threshold(rem, s, rbits)
+
+
+def overflow_result(negative, mode, saturate, P):
+    """Value and flags of an overflowing result, by mode and the format's conventions."""
+    kind = P[P_KIND]
+    if mode == RNE or mode == RNA or mode == SR:
+        to_inf = True
+    elif mode == RUP:
+        to_inf = not negative
+    elif mode == RDN:
+        to_inf = negative
+    else:  # RTZ, RTO: the largest finite value
+        to_inf = False
+    flags = OVERFLOW | INEXACT
+    if negative:
+        big = -(np.float64(P[P_MAXM_NEG]) * pow2(P[P_QMAX]))
+    else:
+        big = np.float64(P[P_MAXM_POS]) * pow2(P[P_QMAX])
+    if not to_inf:
+        if big == 0.0:  # unsigned fixed point clamps negatives to +0
+            big = 0.0
+        return big, flags
+    if saturate or kind == KIND_NONE or kind == KIND_FIXED:
+        if big == 0.0:
+            big = 0.0
+        return big, flags | SATURATED
+    if kind == KIND_IEEE:
+        return (bits_f64(np.int64(_INF_BITS)) * (-1.0 if negative else 1.0)), flags
+    return bits_f64(np.int64(_NAN_BITS)), flags
+
+
+def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
+    """Round float64 x to the format P once, exactly. Returns (value, flags)."""
+    kind = P[P_KIND]
+    if x != x:
+        return x, np.int64(0)
+    negative = f64_bits(x) < 0
+    ax = abs(x)
+    if ax == np.inf:
+        if saturate or kind == KIND_NONE or kind == KIND_FIXED:
+            if negative:
+                big = -(np.float64(P[P_MAXM_NEG]) * pow2(P[P_QMAX]))
+            else:
+                big = np.float64(P[P_MAXM_POS]) * pow2(P[P_QMAX])
+            if big == 0.0:
+                big = 0.0
+            return big, np.int64(SATURATED)
+        if kind == KIND_IEEE:
+            return x, np.int64(0)
+        return bits_f64(np.int64(_NAN_BITS)), np.int64(INVALID)
+    if ax == 0.0:
+        return signed_zero(negative, kind), np.int64(0)
+
+    mbits = P[P_MBITS]
+    emin = P[P_EMIN]
+    M, e, ex = significand_exponent(ax)
+    if ex >= emin:
+        q = ex - mbits
+    elif P[P_SUBNORMALS] != 0:
+        q = emin - mbits
+    else:
+        q = emin  # no subnormals: the neighbours of a tiny value are 0 and 2^emin
+    s = q - e
+    keep, rem, cmp = split_at(M, s)
+    inexact = rem != 0
+    if inexact and round_up(keep, rem, cmp, s, negative, mode, rand, rbits):
+        keep = keep + 1 if mode != RTO else keep | 1
+
+    limit = P[P_MAXM_NEG] if negative else P[P_MAXM_POS]
+    qmax = P[P_QMAX]
+    if q > qmax or (q == qmax and keep > limit):
+        return overflow_result(negative, mode, saturate, P)
+
+    flags = np.int64(INEXACT) if inexact else np.int64(0)
+    if kind != KIND_FIXED and ex < emin:
+        below_normal = keep < (np.int64(1) << (emin - q))
+        tiny = True
+        if not below_normal and mode != SR and ex == emin - 1:
+            # Tininess is judged after rounding with an unbounded exponent: p bits at 2^(ex-mbits).
+            sf = ex - mbits - e
+            kf, rf, cf = split_at(M, sf)
+            if rf != 0 and kf == (np.int64(1) << (mbits + 1)) - 1:
+                tiny = not round_up(kf, rf, cf, sf, negative, mode, rand, rbits)
+        if tiny and inexact:
+            flags |= UNDERFLOW
+        if ftz and below_normal and keep != 0:
+            return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT
+    if keep == 0:
+        return signed_zero(negative, kind), flags
+    value = np.float64(keep) * pow2(q)
+    return (-value if negative else value), flags
+
+
+def encode_scalar(v, P):
+    """Bit pattern (int64, right-aligned) of a value already representable in P; -1 where the
+    format has no pattern for it (NaN in a format without NaN)."""
+    kind = P[P_KIND]
+    nbits = P[P_NBITS]
+    mbits = P[P_MBITS]
+    sign_bit = np.int64(1) << (nbits - 1)
+    negative = f64_bits(v) < 0
+    if kind == KIND_FIXED:
+        if v != v or abs(v) == np.inf:
+            return np.int64(-1)
+        k = np.int64(v * pow2(-P[P_QMAX]))  # exact: v = k * 2^-N
+        return k & ((np.int64(1) << nbits) - 1)
+    sign = sign_bit if negative else np.int64(0)
+    ebits = P[P_EBITS]
+    all_ones_exp = (np.int64(1) << ebits) - 1
+    if v != v:
+        if kind == KIND_IEEE:
+            return sign | (all_ones_exp << mbits) | (np.int64(1) << (mbits - 1))
+        if kind == KIND_FNUZ:
+            return sign_bit
+        if kind == KIND_NONE:
+            return np.int64(-1)
+        return sign | (sign_bit - 1)  # fn: all ones
+    ax = abs(v)
+    if ax == np.inf:
+        if kind == KIND_IEEE:
+            return sign | (all_ones_exp << mbits)
+        return np.int64(-1)
+    if ax == 0.0:
+        return sign if kind != KIND_FNUZ else np.int64(0)
+    emin = P[P_EMIN]
+    M, e, ex = significand_exponent(ax)
+    if ex >= emin:
+        k = M >> (ex - mbits - e) if ex - mbits - e >= 0 else M << (e - ex + mbits)
+        return sign | ((ex + P[P_BIAS]) << mbits) | (k - (np.int64(1) << mbits))
+    q = emin - mbits
+    k = M >> (q - e) if q - e >= 0 else M << (e - q)
+    return sign | k
+
+
+def decode_scalar(b, P):
+    """float64 value of the bit pattern b (int64, right-aligned) in format P."""
+    kind = P[P_KIND]
+    nbits = P[P_NBITS]
+    mbits = P[P_MBITS]
+    if kind == KIND_FIXED:
+        if P[P_MAXM_NEG] != 0 and (b >> (nbits - 1)) & 1 == 1:
+            b = b - (np.int64(1) << nbits)
+        return np.float64(b) * pow2(P[P_QMAX])
+    sign_bit = np.int64(1) << (nbits - 1)
+    ebits = P[P_EBITS]
+    negative = (b & sign_bit) != 0
+    biased = (b >> mbits) & ((np.int64(1) << ebits) - 1)
+    mant = b & ((np.int64(1) << mbits) - 1)
+    all_ones_exp = (np.int64(1) << ebits) - 1
+    if kind == KIND_IEEE and biased == all_ones_exp:
+        if mant != 0:
+            return bits_f64(np.int64(_NAN_BITS))
+        return -np.inf if negative else np.inf
+    if kind == KIND_FN and biased == all_ones_exp and mant == (np.int64(1) << mbits) - 1:  # fn NaN
+        return bits_f64(np.int64(_NAN_BITS))
+    if kind == KIND_FNUZ and b == sign_bit:
+        return bits_f64(np.int64(_NAN_BITS))
+    emin = P[P_EMIN]
+    if biased == 0:
+        if P[P_SUBNORMALS] == 0 or mant == 0:
+            value = 0.0
+        else:
+            value = np.float64(mant) * pow2(emin - mbits)
+    else:
+        value = np.float64(mant + (np.int64(1) << mbits)) * pow2(biased - P[P_BIAS] - mbits)
+    return -value if negative else value

@@ -1,0 +1,103 @@
+"""Public rounding API: round, encode, decode."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..formats import FixedPoint
+from ..kernels.rng import key_from_seed
+from ..kernels.codes import NFLAGS
+from . import backend as _backend
+from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
+
+_CONTAINERS = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
+_DECODE_TABLES: dict = {}
+
+
+def _prepare(x, fmt, mode, seed, rbits, flags):
+    fmt = check_format(fmt)
+    code = check_mode(mode)
+    rbits = check_rbits(rbits, code)
+    check_flags(flags)
+    arr = as_float64(x)
+    key = np.uint64(key_from_seed(seed) if code == 6 else 0)
+    return fmt, code, rbits, arr, key
+
+
+def _shaped(out, like):
+    return out.reshape(like.shape) if like.ndim else out.reshape(())[()]
+
+
+def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
+          backend=None):
+    """Round x to the format once, exactly; float64 in, float64 out (same shape).
+
+    mode: rne, rna, rtz, rup, rdn, rto or sr (stochastic: a pure function of seed and element
+    index; rbits=k uses k random bits). saturate clamps overflow to +-max; ftz flushes subnormal
+    results to signed zero; flags (a numprec.Flags) counts the exceptions raised.
+    """
+    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
+    flat = arr.reshape(-1)
+    out = np.empty_like(flat)
+    counts = np.zeros(NFLAGS, dtype=np.int64)
+    kernels = _backend.kernels(backend)
+    kernels.round_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0,
+                       rbits, flags is not None, counts)
+    if flags is not None:
+        flags.add(counts)
+    return _shaped(out, arr)
+
+
+def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
+           backend=None):
+    """Bit patterns of round(x, fmt, ...), right-aligned in uint8/16/32/64."""
+    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
+    flat = arr.reshape(-1)
+    codes = np.empty(flat.shape, dtype=np.int64)
+    counts = np.zeros(NFLAGS, dtype=np.int64)
+    kernels = _backend.kernels(backend)
+    bad = kernels.encode_into(flat, codes, fmt.kernel_params, code, bool(saturate), bool(ftz),
+                              key, 0, rbits, flags is not None, counts)
+    if bad:
+        first = float(flat[np.argmax(codes < 0)])
+        raise ValueError(f"format {fmt.name} has no bit pattern for {first!r} ({bad} element(s)); "
+                         "it has no NaN" + ("" if isinstance(fmt, FixedPoint) else " or inf"))
+    if flags is not None:
+        flags.add(counts)
+    out = codes.astype(_CONTAINERS[fmt.container_bits])
+    return _shaped(out, arr)
+
+
+def decode(bits, fmt, *, backend=None):
+    """float64 values of bit patterns (any integer dtype, right-aligned) in the format."""
+    fmt = check_format(fmt)
+    arr = np.asarray(bits)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"decode takes integer bit patterns, got dtype {arr.dtype}")
+    flat = np.ascontiguousarray(arr.reshape(-1))
+    if flat.size:
+        low, high = int(flat.min()), int(flat.max())
+        if low < 0 or high >= 1 << fmt.nbits:
+            bad = low if low < 0 else high
+            raise ValueError(f"bit pattern {bad} is out of range for {fmt.name} "
+                             f"({fmt.nbits} bits: 0..{(1 << fmt.nbits) - 1})")
+    kernels = _backend.kernels(backend)
+    if fmt.nbits <= 16 and kernels.name == "cpu":
+        table = _decode_table(fmt)
+        out = table[flat.astype(np.intp)]
+    else:
+        out = np.empty(flat.shape, dtype=np.float64)
+        kernels.decode_into(flat.astype(np.int64), out, fmt.kernel_params)
+    return _shaped(out, arr)
+
+
+def _decode_table(fmt):
+    """All 2^nbits values of a small format, computed once per format."""
+    table = _DECODE_TABLES.get(fmt)
+    if table is None:
+        from ..kernels import cpu
+        patterns = np.arange(1 << fmt.nbits, dtype=np.int64)
+        table = np.empty(patterns.shape, dtype=np.float64)
+        cpu.decode_kernel(patterns, table, fmt.kernel_params)
+        table.setflags(write=False)
+        _DECODE_TABLES[fmt] = table
+    return table

@@ -1,0 +1,65 @@
+"""Argument checking shared by every public op: formats, modes, arrays, seeds, flags."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..formats import get_format
+from ..kernels.codes import MODE_CODE, MODES, SR, SR_MAX_BITS
+from .flags import Flags
+
+_EXACT_INT_LIMIT = 2 ** 53
+
+
+def check_format(fmt):
+    return get_format(fmt)
+
+
+def check_mode(mode) -> int:
+    if not isinstance(mode, str) or mode not in MODE_CODE:
+        raise ValueError(f"invalid rounding mode {mode!r}; valid modes: {', '.join(MODES)}")
+    return MODE_CODE[mode]
+
+
+def check_rbits(rbits, mode_code: int) -> int:
+    if rbits is None:
+        return SR_MAX_BITS
+    if isinstance(rbits, bool) or not isinstance(rbits, numbers.Integral):
+        raise TypeError(f"rbits must be an int in 1..{SR_MAX_BITS}, got {rbits!r}")
+    if not 1 <= rbits <= SR_MAX_BITS:
+        raise ValueError(f"rbits={rbits} is out of range; valid: 1..{SR_MAX_BITS}")
+    if mode_code != SR:
+        raise ValueError(f"rbits={rbits} only applies to mode 'sr'")
+    return int(rbits)
+
+
+def check_flags(flags):
+    if flags is not None and not isinstance(flags, Flags):
+        raise TypeError(f"flags must be a numprec.Flags, got {type(flags).__name__}")
+    return flags
+
+
+def as_float64(x, name: str = "x") -> np.ndarray:
+    """Any real array-like as a float64 ndarray, refusing what cannot convert exactly."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as err:
+            raise TypeError(f"{name} must be a real number or array of them: {err}") from None
+    kind = arr.dtype.kind
+    if kind == "f":
+        if arr.dtype.itemsize > 8:
+            raise TypeError(f"{name} has dtype {arr.dtype}; wider than float64 is not supported")
+        return np.require(arr, dtype=np.float64, requirements='C')
+    if kind in "iub":
+        if kind != "b" and arr.size and np.abs(arr.astype(object)).max() > _EXACT_INT_LIMIT:
+            raise ValueError(f"{name} holds integers beyond 2**53, which float64 cannot hold "
+                             "exactly")
+        return np.require(arr, dtype=np.float64, requirements='C')
+    if kind == "V" and arr.dtype.itemsize in (1, 2):  # ml_dtypes extension types
+        return np.require(arr.astype(np.float64), requirements='C')
+    raise TypeError(f"{name} must be real numbers (float16/32/64, int or bool); got dtype "
+                    f"{arr.dtype}" + (" (complex values are not supported)" if kind == "c" else ""))
