@@ -1,13 +1,16 @@
 """CPU array kernels: loops over preallocated outputs calling the compiled scalar kernels.
 
 Each kernel takes flat contiguous arrays; validation, allocation and reshaping happen in
-numprec.ops. Flags are counted per element into `counts` (one slot per flag bit) when asked.
+numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast) over every element,
+with the rounding mode as a compile-time constant so that LLVM vectorises it, then the general
+scalar kernel for the few elements outside the format's normal range. Flags are counted per element
+into `counts` (one slot per flag bit) when asked.
 """
 import numpy as np
 from numba import prange
 
 from . import rng, scalar_round
-from .codes import NFLAGS
+from .codes import INEXACT, NFLAGS, RDN, RNA, RNE, RTO, RTZ, RUP, SR
 from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
 
 
@@ -24,70 +27,154 @@ def _bits_f64(b):
 S = compile_scalars(
     [scalar_round, rng],
     ["pow2", "bit_length", "significand_exponent", "signed_zero", "split_at",
-     "stochastic_threshold", "round_up", "overflow_result", "round_scalar", "encode_scalar",
-     "decode_scalar", "mix64", "random62"],
+     "stochastic_threshold", "round_up", "overflow_result", "fast_path_limits", "round_fast",
+     "encode_normal", "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
     cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
 
 round_scalar = S.round_scalar
+round_fast = S.round_fast
+fast_path_limits = S.fast_path_limits
+encode_normal = S.encode_normal
 encode_scalar = S.encode_scalar
 decode_scalar = S.decode_scalar
 random62 = S.random62
 
 
-@cpu_parallel_kernel
-def round_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
-    """out[i] = round(x[i]); counts[f] += elements raising flag f (when want_flags)."""
-    c0 = c1 = c2 = c3 = c4 = c5 = c6 = 0
-    for i in prange(x.size):
-        rand = random62(key, offset + i) if mode == 6 else np.int64(0)
-        value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
+@cpu_scalar
+def _fast_one(x, out, i, P, mode, limits, key, offset, rbits, encode):
+    """Fast path for element i; returns (needs the general path, inexact)."""
+    rand = random62(key, offset + i) if mode == SR else np.int64(0)
+    value, ok, inexact = round_fast(x[i], mode, limits[0], limits[1], limits[2], rand, rbits)
+    if encode:
+        out[i] = encode_normal(value, P)
+    else:
         out[i] = value
-        if want_flags:
-            c0 += flags & 1
-            c1 += (flags >> 1) & 1
-            c2 += (flags >> 2) & 1
-            c3 += (flags >> 3) & 1
-            c4 += (flags >> 4) & 1
-            c5 += (flags >> 5) & 1
-            c6 += (flags >> 6) & 1
-    if want_flags:
-        counts[0] += c0
-        counts[1] += c1
-        counts[2] += c2
-        counts[3] += c3
-        counts[4] += c4
-        counts[5] += c5
-        counts[6] += c6
+    return not ok, ok and inexact
+
+
+@cpu_scalar
+def _fast_one(x, out, slow, i, P, mode, limits, key, offset, rbits, encode):
+    """Fast path for element i; marks slow[i] when the general path is needed; returns
+    (needs the general path, inexact)."""
+    rand = random62(key, offset + i) if mode == SR else np.int64(0)
+    value, ok, inexact = round_fast(x[i], mode, limits[0], limits[1], limits[2], rand, rbits)
+    if encode:
+        out[i] = encode_normal(value, P)
+    else:
+        out[i] = value
+    slow[i] = not ok
+    return not ok, ok and inexact
 
 
 @cpu_parallel_kernel
-def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
-    """out[i] = bit pattern of round(x[i]); -1 marks a value with no pattern (checked by caller)."""
+def _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode):
+    """Fast pass over all elements, one loop per mode so that the mode is a constant in each
+    (LLVM then vectorises it). Returns (elements left for the general pass, inexact count among
+    the others)."""
+    limits = fast_path_limits(P)
+    n = x.size
+    n_slow = 0
+    n_inexact = 0
+    if mode == RNE:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RNE, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    elif mode == RNA:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RNA, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    elif mode == RTZ:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RTZ, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    elif mode == RUP:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RUP, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    elif mode == RDN:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RDN, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    elif mode == RTO:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, RTO, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    else:
+        for i in prange(n):
+            a, b = _fast_one(x, out, slow, i, P, SR, limits, key, offset, rbits, encode)
+            n_slow += a
+            n_inexact += b
+    return n_slow, n_inexact
+
+
+@cpu_parallel_kernel
+def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, encode, counts):
+    """The general scalar kernel on the elements `index` that the fast pass left. Returns how
+    many elements have no bit pattern (encode only)."""
     c0 = c1 = c2 = c3 = c4 = c5 = c6 = 0
     bad = 0
-    for i in prange(x.size):
-        rand = random62(key, offset + i) if mode == 6 else np.int64(0)
+    for j in prange(index.size):
+        i = index[j]
+        rand = random62(key, offset + i) if mode == SR else np.int64(0)
         value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
-        code = encode_scalar(value, P)
-        bad += code < 0
-        out[i] = code
-        if want_flags:
-            c0 += flags & 1
-            c1 += (flags >> 1) & 1
-            c2 += (flags >> 2) & 1
-            c3 += (flags >> 3) & 1
-            c4 += (flags >> 4) & 1
-            c5 += (flags >> 5) & 1
-            c6 += (flags >> 6) & 1
-    if want_flags:
-        counts[0] += c0
-        counts[1] += c1
-        counts[2] += c2
-        counts[3] += c3
-        counts[4] += c4
-        counts[5] += c5
-        counts[6] += c6
+        if encode:
+            code = encode_scalar(value, P)
+            bad += code < 0
+            out[i] = code
+        else:
+            out[i] = value
+        c0 += flags & 1
+        c1 += (flags >> 1) & 1
+        c2 += (flags >> 2) & 1
+        c3 += (flags >> 3) & 1
+        c4 += (flags >> 4) & 1
+        c5 += (flags >> 5) & 1
+        c6 += (flags >> 6) & 1
+    counts[0] += c0
+    counts[1] += c1
+    counts[2] += c2
+    counts[3] += c3
+    counts[4] += c4
+    counts[5] += c5
+    counts[6] += c6
     return bad
+
+
+# The entry points orchestrate from Python: a parallel kernel called from inside another jitted
+# function that was loaded from numba's cache can run before numba's thread pool is started (a
+# segfault), so parallel kernels are only ever called from Python.
+def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts,
+                     encode):
+    slow = np.empty(x.size, dtype=np.bool_)
+    n_slow, n_inexact = _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode)
+    bad = 0
+    local = np.zeros(NFLAGS, dtype=np.int64)
+    if n_slow:
+        index = np.flatnonzero(slow)
+        bad = _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, encode,
+                            local)
+    if want_flags:
+        local[0] += n_inexact
+        counts += local
+    return int(bad)
+
+
+def round_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
+    """out[i] = round(x[i]) (float64); counts[f] += elements raising flag f (when want_flags)."""
+    _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts, False)
+
+
+def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
+    """out[i] = bit pattern (int64) of round(x[i]); returns how many elements have no pattern
+    (marked -1, e.g. NaN in a format without NaN)."""
+    return _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags,
+                            counts, True)
 
 
 @cpu_parallel_kernel
@@ -96,4 +183,4 @@ def decode_kernel(bits, out, P):
         out[i] = decode_scalar(np.int64(bits[i]), P)
 
 
-assert NFLAGS == 7
+assert NFLAGS == 7 and INEXACT == 1 and (RNE, RNA, RTZ, RUP, RDN, RTO, SR) == tuple(range(7))

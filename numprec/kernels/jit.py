@@ -72,7 +72,11 @@ def cpu_kernel(func):
 
 
 def cpu_parallel_kernel(func):
-    """Compile a parallel (prange) array kernel for the CPU."""
+    """Compile a parallel (prange) array kernel for the CPU.
+
+    Call parallel kernels from Python only, never from another jitted function: a jitted caller
+    loaded from the cache can reach the parallel region before numba has started its threads.
+    """
     return numba.njit(**CPU_PARALLEL_OPTIONS)(func)
 
 

@@ -133,6 +133,66 @@ def overflow_result(negative, mode, saturate, P):
     return bits_f64(np.int64(_NAN_BITS)), flags
 
 
+def fast_path_limits(P):
+    """(shift, lowest, highest) for round_fast: the float64 mantissa bits below the format's
+    quantum, and the |x| bit-pattern range where the fast path applies (min normal .. max).
+    Fixed point never takes the fast path (lowest > highest)."""
+    if P[P_KIND] == KIND_FIXED:
+        return np.int64(0), np.int64(1), np.int64(0)
+    mbits = P[P_MBITS]
+    s = 52 - mbits
+    lowest = np.int64(P[P_EMIN] + 1023) << 52
+    highest = (np.int64(P[P_QMAX] + mbits + 1023) << 52) | (
+        (P[P_MAXM_POS] - (np.int64(1) << mbits)) << s)
+    return s, lowest, highest
+
+
+def round_fast(x, mode, s, lowest, highest, rand, rbits):
+    """Branch-light rounding of x whose magnitude is a normal number of the format.
+
+    The quantum sits at bit s of the float64 pattern, so rounding is integer arithmetic on the
+    pattern (a carry out of the mantissa bumps the exponent, as it should). Returns
+    (value, ok, inexact); when ok is False the caller must use round_scalar instead.
+    """
+    b = f64_bits(x)
+    babs = b & _ABS_MASK
+    mask = (np.int64(1) << s) - 1
+    keep = babs >> s
+    rem = babs & mask
+    half = (mask + 1) >> 1
+    inexact = rem != 0
+    # The kept significand's last bit; with no stored mantissa bits it is the implicit 1.
+    odd = (keep & 1) == 1 or s == 52
+    if mode == RNE:
+        up = (rem > half) or (inexact and rem == half and odd)
+    elif mode == RNA:
+        up = inexact and rem >= half
+    elif mode == RTZ:
+        up = False
+    elif mode == RUP:
+        up = inexact and b >= 0
+    elif mode == RDN:
+        up = inexact and b < 0
+    elif mode == RTO:
+        up = inexact and not odd
+    else:
+        up = (rand >> (62 - rbits)) < stochastic_threshold(rem, s, rbits)
+    rb = (keep + np.int64(up)) << s
+    ok = babs >= lowest and babs < _INF_BITS and rb <= highest  # (inf/NaN could carry into the sign)
+    return bits_f64(rb | (b ^ babs)), ok, inexact
+
+
+def encode_normal(v, P):
+    """Bit pattern of a value known to be a normal number of the float format P (branch-free)."""
+    b = f64_bits(v)
+    babs = b & _ABS_MASK
+    mbits = P[P_MBITS]
+    biased = (babs >> 52) - 1023 + P[P_BIAS]
+    mant = (babs >> (52 - mbits)) & ((np.int64(1) << mbits) - 1)
+    sign = np.int64(b < 0) << (P[P_NBITS] - 1)
+    return sign | (biased << mbits) | mant
+
+
 def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
     """Round float64 x to the format P once, exactly. Returns (value, flags)."""
     kind = P[P_KIND]

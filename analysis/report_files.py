@@ -1,0 +1,54 @@
+"""Writing a report folder: markdown tables, and an all-or-nothing swap into place."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def cell(value, digits: int = 4) -> str:
+    """A table cell: integers as is, floats to `digits` significant digits, NaN as a dash."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def markdown_table(frame, columns=None, headers=None, digits: int = 4) -> str:
+    """A GitHub-flavoured markdown table of some columns of a DataFrame."""
+    columns = list(columns or frame.columns)
+    headers = list(headers or columns)
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in frame[columns].itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v, digits) for v in row) + " |")
+    return "\n".join(lines)
+
+
+@contextmanager
+def atomic_folder(out):
+    """Yield a fresh temporary folder beside `out`; on success it replaces `out` whole, so a
+    reader never sees a half-written report (on failure `out` is left as it was)."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        yield work
+        os.chmod(work, 0o755)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(work, out)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise

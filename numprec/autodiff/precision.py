@@ -1,0 +1,176 @@
+"""The adapter between the autodiff engine and numprec.ops: how an op's arithmetic is emulated.
+
+This is the single place that decides how numbers are rounded, multiplied and summed:
+- rounding goes through numprec.round (identity for fp64, the carrier format);
+- matmul-like products use float64 BLAS then one rounding to the accumulation format (the `fp64`
+  order, the fast path); any other order runs numprec.matmul / numprec.sum's accumulation model;
+- add/sub/mul/div are the float64 result rounded once when that is provably the correctly
+  rounded result (round-to-nearest, operands inside an output format of <= 26 bits: double
+  rounding is innocuous since 53 >= 2p + 2); otherwise numprec's correctly rounded arithmetic;
+- other element-wise functions (exp, tanh, softmax, ...) are computed in float64 and rounded once
+  (a fused-kernel model);
+- FP8 per-tensor scaling: GEMM operands are quantized as round(x * scale) with saturation and kept
+  dequantized (q * float32(1/scale), exact in float64).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops as _ops
+from ..formats import Format, get_format
+from .context import next_rounding_seed
+from .policy import PROMOTE, Pass, Policy
+from .scaling import DelayedScaling, scale_from_amax
+
+FP64 = get_format("fp64")
+FP32 = get_format("fp32")
+WEAK = "weak"  # format of a Python number operand: it takes the format of the op's inputs
+
+
+def contains(wide, narrow) -> bool:
+    """True when every value of `narrow` is a value of `wide` (so casting is exact)."""
+    if narrow is WEAK:
+        return False
+    if wide == narrow or wide == FP64:  # float64 carries every format exactly
+        return True
+    if not (isinstance(wide, Format) and isinstance(narrow, Format)):
+        return False
+    return (wide.mbits >= narrow.mbits and wide.emax >= narrow.emax and wide.subnormals
+            and wide.min_subnormal_exponent <= narrow.min_subnormal_exponent
+            and (wide.inf or not narrow.inf) and (wide.has_nan or not narrow.has_nan))
+
+
+def widest(formats) -> Format:
+    """The narrowest format holding every given one (PyTorch-style promotion); Python numbers
+    take the others' format, and alone they are fp32 (PyTorch's default dtype)."""
+    best = None
+    for fmt in formats:
+        if fmt is WEAK:
+            continue
+        if best is None or contains(fmt, best):
+            best = fmt
+        elif not contains(best, fmt):
+            best = FP32 if contains(FP32, best) and contains(FP32, fmt) else FP64
+    return FP32 if best is None else best
+
+
+def round_to(x: np.ndarray, fmt, mode: str = "rne", policy_seed: int = 0,
+             saturate: bool = False) -> np.ndarray:
+    """x rounded to fmt with the mode (stochastic rounding draws a fresh seeded stream)."""
+    if fmt == FP64 and not saturate:
+        return x
+    seed = next_rounding_seed(policy_seed) if mode == "sr" else None
+    return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
+
+
+def _accumulate_api(name: str):
+    """numprec.matmul / numprec.sum once numprec/ops/accumulate.py provides them."""
+    return getattr(_ops, name, None)
+
+
+_NUMPY_ARITH = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+
+
+class Kernel:
+    """A policy Pass resolved against the formats of one op's operands."""
+
+    __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "block", "scaling", "mode", "seed",
+                 "policy", "states")
+
+    def __init__(self, spec: Pass, operand_formats, policy: Policy, states=None):
+        self.in_fmt = widest(operand_formats) if spec.input == PROMOTE else get_format(spec.input)
+        self.acc_fmt = self.in_fmt if spec.acc == PROMOTE else get_format(spec.acc)
+        self.out_fmt = self.in_fmt if spec.output == PROMOTE else get_format(spec.output)
+        self.order, self.block, self.scaling = spec.order, spec.block, spec.scaling
+        self.mode, self.seed, self.policy, self.states = policy.mode, policy.seed, policy, states
+
+    def round(self, x: np.ndarray, fmt) -> np.ndarray:
+        return round_to(x, fmt, self.mode, self.seed)
+
+    def cast(self, x: np.ndarray, fmt, role: str | None = None) -> np.ndarray:
+        """An operand rounded to the input format (scaled, for FP8 GEMM operands)."""
+        if self.scaling is not None and role is not None:
+            return self._scaled_cast(x, role)
+        return x if contains(self.in_fmt, fmt) else self.round(x, self.in_fmt)
+
+    def finish(self, raw: np.ndarray) -> np.ndarray:
+        """The op's result rounded to the output format."""
+        return self.round(raw, self.out_fmt)
+
+    # --- products and sums ---------------------------------------------------------------------
+    def matmul(self, a: np.ndarray, b: np.ndarray, add: np.ndarray | None = None) -> np.ndarray:
+        """a @ b (+ add, an epilogue in the accumulator) rounded to the accumulation format."""
+        if self.order == "fp64":
+            product = np.matmul(a, b)
+        else:
+            product = self._modelled("matmul")(a, b, acc=self.acc_fmt, order=self.order,
+                                               **self._order_options())
+        if add is not None:
+            product = product + add
+        return self.round(product, self.acc_fmt)
+
+    def sum(self, x: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:
+        """Sum over axes, rounded to the accumulation format."""
+        if self.order == "fp64":
+            return self.round(np.sum(x, axis=axis, keepdims=keepdims), self.acc_fmt)
+        axes = tuple(range(x.ndim)) if axis is None else tuple(np.atleast_1d(axis) % x.ndim)
+        moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+        flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+        total = np.asarray(self._modelled("sum")(flat, self.acc_fmt, axis=-1, order=self.order,
+                                                 **self._order_options()))
+        if keepdims:
+            total = np.expand_dims(total, axes)
+        return total
+
+    def _order_options(self) -> dict:
+        options = {"mode": self.mode}
+        if self.block is not None:
+            options["block"] = self.block
+        return options
+
+    def _modelled(self, name: str):
+        api = _accumulate_api(name)
+        if api is None:
+            raise RuntimeError(f"accumulation order {self.order!r} needs numprec.{name} "
+                               "(numprec/ops/accumulate.py), which this installation lacks; "
+                               "use order='fp64'")
+        return api
+
+    # --- element-wise arithmetic -------------------------------------------------------------
+    def arith(self, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a (op) b for add/sub/mul/div: correctly rounded to the output format."""
+        with np.errstate(all="ignore"):
+            exact_enough = _NUMPY_ARITH[name](a, b)
+        if self._float64_is_correct(name):
+            return exact_enough  # rounded once to the output format by the caller
+        api = getattr(_ops, name, None)
+        if api is None:
+            return exact_enough  # before numprec.add & co exist: the float64 result, rounded once
+        seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
+        return np.asarray(api(a, b, self.out_fmt, mode=self.mode, seed=seed))
+
+    def _float64_is_correct(self, name: str) -> bool:
+        out = self.out_fmt
+        if not contains(out, self.in_fmt):
+            return False
+        if out == FP64:
+            return self.mode == "rne"
+        if isinstance(out, Format):
+            return self.mode in ("rne", "rna") and out.precision <= 26
+        return name in ("add", "sub", "mul") and 2 * out.nbits <= 53  # fixed point: exact
+
+    # --- FP8 per-tensor scaling ----------------------------------------------------------------
+    def _scaled_cast(self, x: np.ndarray, role: str) -> np.ndarray:
+        fmt = self.in_fmt
+        if self.scaling == "delayed" and self.states is not None:
+            key = (role, fmt.name)
+            state = self.states.get(key)
+            if state is None:
+                state = self.states[key] = DelayedScaling(
+                    fmt, self.policy.amax_history_len, self.policy.fp8_margin)
+            return state.quantize(x, self.mode, self.seed)
+        # current scaling (also for ops with no module holding an amax history)
+        amax = float(np.max(np.abs(x))) if x.size else 0.0
+        scale = scale_from_amax(amax, fmt.max, self.policy.fp8_margin, previous=1.0)
+        return DelayedScaling.dequantized(x, scale, fmt, self.mode, self.seed)
+

@@ -1,0 +1,75 @@
+"""CUDA compilation settings for numprec's GPU kernels: one place, like numprec.kernels.jit for the CPU.
+
+Three things differ from a plain `cuda.jit`:
+
+- No FMA contraction. NVVM contracts a*b+c into one fma.rn.f64 by default (`-fma=1`), even with
+  fastmath off, and ptxas may fuse a plain mul.f64/add.f64 pair too. The emulation needs the two
+  roundings it wrote, so every numprec kernel is compiled with NVVM `-fma=0`, under which NVVM
+  emits mul.rn.f64/add.rn.f64 (explicitly rounded: never fused by ptxas). numba-cuda 0.30 has no
+  switch for it, so the two call sites of `compile_cuda` (kernel launch and `compile_ptx`) are
+  wrapped; the wrapper adds `fma=0` only for functions marked by `gpu_kernel`, so user kernels in
+  the same process are untouched. tests/kernels/test_gpu_ptx.py checks the emitted PTX.
+- Device functions are inlined at the Numba IR level (`inline="always"`): a kernel then compiles
+  as one unit, which also lets `compile_ptx` build every kernel on a machine without a GPU
+  (compiling a separate device function asks the driver for the current device).
+- The simulator (NUMBA_ENABLE_CUDASIM=1, read when numba.cuda is first imported) runs the same
+  Python functions on the host; `SIMULATOR` tells which target this process has.
+"""
+from __future__ import annotations
+
+from numba import cuda
+
+SIMULATOR = bool(cuda.config.ENABLE_CUDASIM)
+
+GPU_DEVICE_OPTIONS = dict(device=True, inline="always", fastmath=False)
+# lto=False: the kernel goes through the PTX checked by the tests (the simulator has no lto switch).
+GPU_KERNEL_OPTIONS = dict(fastmath=False) if SIMULATOR else dict(fastmath=False, lto=False)
+NVVM_NO_CONTRACTION = {"fma": False}
+_MARK = "__numprec_no_fma_contraction__"
+
+
+def _without_contraction(compile_cuda):
+    def compile_cuda_for_numprec(pyfunc, *args, **kwargs):
+        if getattr(pyfunc, _MARK, False):
+            kwargs["nvvm_options"] = {**(kwargs.get("nvvm_options") or {}),
+                                      **NVVM_NO_CONTRACTION}
+        return compile_cuda(pyfunc, *args, **kwargs)
+
+    compile_cuda_for_numprec.wrapped = compile_cuda
+    return compile_cuda_for_numprec
+
+
+def _install_no_contraction() -> None:
+    """Wrap numba-cuda's compile_cuda where kernels and compile_ptx look it up (idempotent)."""
+    from numba.cuda import compiler, dispatcher
+    for module in (compiler, dispatcher):
+        current = getattr(module, "compile_cuda", None)
+        if current is None:
+            raise ImportError(f"numba-cuda changed: {module.__name__}.compile_cuda is gone, so "
+                              "numprec cannot switch off FMA contraction for its GPU kernels")
+        if not hasattr(current, "wrapped"):
+            module.compile_cuda = _without_contraction(current)
+
+
+if not SIMULATOR:
+    _install_no_contraction()
+
+
+def gpu_device(func):
+    """Compile a scalar helper as a CUDA device function (inlined into its callers)."""
+    return cuda.jit(**GPU_DEVICE_OPTIONS)(func)
+
+
+def gpu_kernel(func):
+    """Compile an array kernel for CUDA, without FMA contraction."""
+    setattr(func, _MARK, True)
+    return cuda.jit(**GPU_KERNEL_OPTIONS)(func)
+
+
+def compile_ptx(kernel, signature, cc=(9, 0)) -> str:
+    """PTX of a numprec kernel (a `gpu_kernel` dispatcher) for one signature; no GPU needed."""
+    if SIMULATOR:
+        raise RuntimeError("compile_ptx needs the real CUDA target; this process runs the CUDA "
+                           "simulator (NUMBA_ENABLE_CUDASIM=1)")
+    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
+    return ptx

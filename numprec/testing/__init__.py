@@ -1,0 +1,26 @@
+"""Testing aids shipped with numprec: an exact reference oracle, a vectorized table oracle for
+exhaustive sweeps of small formats, and public hypothesis strategies.
+
+The oracle needs only the standard library; the strategies need hypothesis, so they are imported
+on first use (`numprec.testing.strategies`, or any strategy name from this package).
+"""
+import importlib
+
+from .oracle import (FLAG_NAMES, MODES, limits_of, reference_decode, reference_encode,
+                     reference_round, representable_values)
+from .table import TableOracle, exhaustive_inputs
+
+_STRATEGIES = ("bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
+               "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points")
+
+
+def __getattr__(name):
+    if name == "strategies" or name in _STRATEGIES:
+        strategies = importlib.import_module(".strategies", __name__)
+        return strategies if name == "strategies" else getattr(strategies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["reference_round", "reference_encode", "reference_decode", "representable_values",
+           "limits_of", "TableOracle", "exhaustive_inputs", "MODES", "FLAG_NAMES", "strategies",
+           *_STRATEGIES]

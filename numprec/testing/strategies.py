@@ -1,0 +1,187 @@
+"""Hypothesis strategies for number formats, public like xarray.testing.strategies.
+
+Use them to property-test your own rounding or quantization code against numprec (or numprec
+against its oracle): every strategy takes a format (a name or a descriptor) and draws float64
+values or bit patterns from the regions where rounding code breaks: exact values, exact ties,
+the float64 neighbours of ties, the subnormal/zero boundary and the overflow boundary.
+
+    from hypothesis import given
+    from numprec.testing import strategies as nps
+
+    @given(nps.float64s_for("e4m3"))
+    def test_mine(x): ...
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import hypothesis.strategies as st
+import numpy as np
+
+from ..formats import FixedPoint, Format, NAN_CONVENTIONS, get_format
+from .oracle import limits_of, reference_decode
+
+_F64_MAX = Fraction(np.finfo(np.float64).max)
+
+
+def _as_float(value: Fraction):
+    """value as a float64 when it is exactly one, else None."""
+    if value > _F64_MAX:
+        return None
+    as_float = float(value)
+    return as_float if Fraction(as_float) == value else None
+
+
+def _nudge(x: float, steps: int) -> float:
+    """x moved by `steps` float64 ulps (toward +inf when positive)."""
+    toward = math.inf if steps > 0 else -math.inf
+    for _ in range(abs(steps)):
+        x = math.nextafter(x, toward)
+    return x
+
+
+def _apply_sign(magnitude: float, negative: bool) -> float:
+    return -magnitude if negative else magnitude
+
+
+def bit_patterns(fmt, *, allow_nan=True, allow_infinity=True):
+    """Right-aligned bit patterns (Python ints in [0, 2^nbits)) of fmt."""
+    fmt = get_format(fmt)
+    patterns = st.integers(0, 2 ** fmt.nbits - 1)
+    if allow_nan and allow_infinity:
+        return patterns
+
+    def wanted(bits):
+        value = reference_decode(bits, fmt)
+        return (allow_nan or not math.isnan(value)) and (allow_infinity or not math.isinf(value))
+    return patterns.filter(wanted)
+
+
+def values(fmt, *, allow_nan=False, allow_infinity=False):
+    """Values of fmt as float64 (every finite value, signed zeros included, can be drawn)."""
+    fmt = get_format(fmt)
+    return bit_patterns(fmt, allow_nan=allow_nan, allow_infinity=allow_infinity).map(
+        lambda bits: reference_decode(bits, fmt))
+
+
+@st.composite
+def _grid_magnitude(draw, fmt, negative):
+    """A magnitude of the grid on one side (0 and max included)."""
+    lim = limits_of(fmt)
+    magnitude = abs(draw(values(fmt)))
+    if Fraction(magnitude) > lim.max_for(negative):
+        magnitude = float(lim.max_for(negative))
+    return Fraction(magnitude)
+
+
+def _midpoint(fmt, magnitude: Fraction) -> Fraction:
+    """Midpoint between a grid magnitude and the next grid point (the virtual one past max)."""
+    return magnitude + limits_of(fmt).step_at(magnitude) / 2
+
+
+def _has_float64_ties(fmt) -> bool:
+    lim = limits_of(fmt)
+    smallest = lim.step_at(Fraction(0))
+    return fmt.nbits <= 64 and (lim.fixed or fmt.mbits <= 51) and smallest / 2 >= Fraction(2) ** -1074
+
+
+@st.composite
+def ties(draw, fmt):
+    """Exact midpoints between neighbouring grid values, signed: between 0 and the smallest step,
+    across binade and subnormal boundaries, and between max and the virtual neighbour past it."""
+    fmt = get_format(fmt)
+    if not _has_float64_ties(fmt):
+        raise ValueError(f"{fmt.name}: midpoints between its values are not float64 values")
+    negative = draw(st.booleans())
+    mid = _as_float(_midpoint(fmt, draw(_grid_magnitude(fmt, negative))))
+    if mid is None:  # only the virtual midpoint of a format reaching 2^1024
+        mid = _as_float(_midpoint(fmt, Fraction(0)))
+    return _apply_sign(mid, negative)
+
+
+@st.composite
+def near_ties(draw, fmt):
+    """The float64 values just above and just below a midpoint (one or two ulps away)."""
+    tie = draw(ties(fmt))
+    return _nudge(tie, draw(st.sampled_from([-2, -1, 1, 2])))
+
+
+@st.composite
+def subnormal_boundary(draw, fmt):
+    """Values near zero and near min normal, on a quarter-step grid (exact values, ties, quarter
+    points; min normal minus a quarter step is the tininess-after-rounding tie) and their float64
+    neighbours. For fixed point: values within a few quanta of zero."""
+    fmt = get_format(fmt)
+    lim = limits_of(fmt)
+    step = lim.step_at(Fraction(0))
+    quarter = max(step / 4, Fraction(2) ** -1074)
+    top = 8 if lim.fixed else int(lim.min_normal / quarter)
+    t = draw(st.one_of(st.integers(0, 16), st.integers(max(top - 16, 0), top + 16),
+                       st.integers(0, top + 16)))
+    x = _as_float(t * quarter)
+    x = _nudge(x, draw(st.sampled_from([0, 0, -1, 1])))
+    return _apply_sign(abs(x), draw(st.booleans()))
+
+
+@st.composite
+def overflow_boundary(draw, fmt):
+    """Values near +-max: quarter steps from two steps below max to past the virtual neighbour,
+    their float64 neighbours, far beyond the range, and +-inf."""
+    fmt = get_format(fmt)
+    lim = limits_of(fmt)
+    negative = draw(st.booleans())
+    top = lim.max_for(negative)
+    if draw(st.integers(0, 3)) == 0:
+        x = draw(st.floats(min_value=float(top), allow_nan=False, allow_infinity=True))
+    else:
+        quarter = lim.step_at(top) / 4
+        x = _as_float(top + draw(st.integers(-8, 8)) * quarter)
+        if x is None:  # past float64's range (fp64): the largest float64 stands in
+            x = float(_F64_MAX)
+    x = _nudge(x, draw(st.sampled_from([0, 0, -1, 1])))
+    return _apply_sign(abs(x), negative)
+
+
+def raw_float64s():
+    """Any float64, drawn as a 64-bit pattern (all NaN payloads, subnormals, both zeros)."""
+    return st.integers(0, 2 ** 64 - 1).map(
+        lambda bits: float(np.array(bits, dtype=np.uint64).view(np.float64)))
+
+
+def float64s_for(fmt):
+    """A mix of float64 inputs weighted toward the regions where rounding to fmt is delicate."""
+    fmt = get_format(fmt)
+    parts = [values(fmt), values(fmt, allow_nan=True, allow_infinity=True),
+             subnormal_boundary(fmt), overflow_boundary(fmt), raw_float64s(),
+             st.floats(allow_nan=True, allow_infinity=True)]
+    if _has_float64_ties(fmt):
+        parts += [ties(fmt), ties(fmt), near_ties(fmt), near_ties(fmt)]
+    return st.one_of(parts)
+
+
+@st.composite
+def formats(draw, *, max_ebits=8, max_mbits=23, conventions=NAN_CONVENTIONS):
+    """Custom float Formats: any valid mix of ebits, mbits, NaN convention, subnormals and a bias
+    near the default."""
+    nan = draw(st.sampled_from(conventions))
+    ebits = draw(st.integers(2 if nan == "ieee" else 1, max_ebits))
+    mbits = draw(st.integers(1 if nan == "ieee" else 0, max_mbits))
+    subnormals = draw(st.booleans())
+    default_bias = 2 ** (ebits - 1) - (0 if nan == "fnuz" else 1)
+    bias = draw(st.one_of(st.just(default_bias), st.integers(default_bias - 3, default_bias + 3)))
+    try:
+        return Format(f"e{ebits}m{mbits}_{nan}_b{bias}{'' if subnormals else '_nosub'}", ebits,
+                      mbits, bias=bias, nan=nan, subnormals=subnormals)
+    except ValueError:
+        return Format(f"e{ebits}m{mbits}_{nan}", ebits, mbits, nan=nan, subnormals=subnormals)
+
+
+def fixed_points(*, max_bits=16):
+    """FixedPoint descriptors qM.N / uqM.N with at most max_bits magnitude bits."""
+    return st.tuples(st.integers(0, max_bits), st.integers(0, max_bits), st.booleans()).filter(
+        lambda t: 1 <= t[0] + t[1] <= max_bits).map(lambda t: FixedPoint(t[0], t[1], signed=t[2]))
+
+
+__all__ = ["bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
+           "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points"]

@@ -1,0 +1,199 @@
+"""A vectorized exact oracle for small formats, for exhaustive sweeps.
+
+The Fraction oracle (numprec.testing.oracle) is obviously correct but slow. For formats whose
+every value can be listed (a few hundred thousand at most) this module rounds whole arrays at once:
+the sorted table of representable magnitudes (plus the virtual neighbour past max), np.searchsorted
+to find the two neighbours, and comparisons that are exact in float64 because every grid value and
+every midpoint has at most 53 significant bits (checked when the table is built). It implements the
+same contract, docs/rounding.md, and is itself checked against the Fraction oracle in the tests.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels.rng import key_from_seed
+from .oracle import FLAG_NAMES, MODES, SR_BITS, limits_of, representable_values
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def random62_array(key: int, index) -> np.ndarray:
+    """Vectorized twin of numprec.kernels.rng.random62_py (uint64 arithmetic wraps mod 2^64)."""
+    index = np.asarray(index, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + (index + np.uint64(1)) * _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(2)).astype(np.int64)
+
+
+def _round_up(X, lo, step, negative: bool, mode: str, draws, rbits: int):
+    """Mask of the inexact elements (lo < X < lo + step) that go to the upper neighbour.
+
+    All arithmetic is exact: X - lo by Sterbenz (lo is 0 or >= step, so X < 2 lo), half a step (the
+    table checks that midpoints are exact) and the division by the power of two `step`, lo / step is an integer below 2^53."""
+    diff, half = X - lo, step * 0.5
+    lo_even = np.fmod(lo / step, 2.0) == 0.0
+    if mode == "rne":
+        return (diff > half) | ((diff == half) & ~lo_even)
+    if mode == "rna":
+        return diff >= half
+    if mode == "rtz":
+        return np.zeros(X.shape, dtype=bool)
+    if mode == "rup":
+        return np.full(X.shape, not negative)
+    if mode == "rdn":
+        return np.full(X.shape, negative)
+    if mode == "rto":
+        return lo_even
+    # floor(frac * 2^rbits) with frac = diff / step: one exact power-of-two scaling (a result
+    # small enough to lose bits is below 1, where the floor is 0 either way).
+    step_exp = np.frexp(step)[1] - 1
+    threshold = np.floor(np.ldexp(diff, rbits - step_exp)).astype(np.int64)
+    return (draws >> (SR_BITS - rbits)) < threshold
+
+
+class TableOracle:
+    """Exact rounding of float64 arrays to one small format, by table look-up."""
+
+    def __init__(self, fmt, max_bits: int = 20):
+        self.limits = lim = limits_of(fmt)
+        self.fmt = lim.fmt
+        values = representable_values(self.fmt, max_bits)
+        self.values = values
+        pos = values[values >= 0]
+        neg = -values[values <= 0][::-1] + 0.0
+        self.grids = {False: np.append(pos, float(lim.virtual_pos)),
+                      True: np.append(neg, float(lim.virtual_neg))}
+        self.max_mag = {False: float(lim.max_pos), True: float(lim.max_neg)}
+        self.min_normal = None if lim.fixed else float(lim.min_normal)
+        for grid in self.grids.values():
+            mids = (grid[:-1] + grid[1:]) / 2
+            exact = (mids - grid[:-1] == grid[1:] - mids) & (mids > grid[:-1])
+            if not np.isfinite(grid[-1]) or not exact.all():
+                raise ValueError(f"{self.fmt.name}: its midpoints are not all exact float64 values")
+
+    def _signed(self, magnitude, negative: bool):
+        """Apply the sign; a negative zero only where the format has one."""
+        magnitude = np.asarray(magnitude, dtype=np.float64)
+        if not negative:
+            return magnitude + 0.0
+        if self.limits.negative_zero:
+            return -magnitude
+        return np.where(magnitude == 0.0, 0.0, -magnitude)
+
+    def round(self, x, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, offset=0):
+        """(values, flags) for the flat float64 array x: flags maps each flag name to a bool array.
+        For mode "sr", element i uses the draw of index offset + i under key_from_seed(seed)."""
+        if mode not in MODES:
+            raise ValueError(f"invalid rounding mode {mode!r}; valid modes: {', '.join(MODES)}")
+        if mode == "sr" and seed is None:
+            raise ValueError("the table oracle needs an explicit seed for mode 'sr'")
+        rbits = SR_BITS if rbits is None else int(rbits)
+        x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+        lim, fixed = self.limits, self.limits.fixed
+        clamps = bool(saturate) or fixed or self.fmt.nan == "none"
+        out = np.empty_like(x)
+        flags = {name: np.zeros(x.shape, dtype=bool) for name in FLAG_NAMES}
+        negative = np.signbit(x)
+        nan, inf, zero = np.isnan(x), np.isinf(x), x == 0.0
+        out[nan] = x[nan]
+        for sign in (False, True):
+            at = inf & (negative == sign)
+            if clamps:
+                out[at] = self._signed(self.max_mag[sign], sign)
+                flags["saturated"][at] = True
+            elif self.fmt.nan == "ieee":
+                out[at] = x[at]
+            else:
+                out[at] = np.nan
+                flags["invalid"][at] = True
+            out[zero & (negative == sign)] = self._signed(0.0, sign)
+
+        draws = None
+        if mode == "sr":
+            draws = random62_array(key_from_seed(seed), np.arange(x.size) + offset)
+        finite = ~(nan | inf | zero)
+        for sign in (False, True):
+            sel = np.flatnonzero(finite & (negative == sign))
+            value, raised = self._round_finite(np.abs(x[sel]), sign, mode, clamps, ftz,
+                                               None if draws is None else draws[sel], rbits)
+            out[sel] = value
+            for name, mask in raised.items():
+                flags[name][sel] = mask
+        return out, flags
+
+    def _round_finite(self, X, negative, mode, clamps, ftz, draws, rbits):
+        grid, max_mag = self.grids[negative], self.max_mag[negative]
+        idx = np.searchsorted(grid, X, side="right") - 1
+        beyond = idx >= grid.size - 1  # at or past the virtual neighbour
+        idx = np.minimum(idx, grid.size - 2)
+        lo, hi = grid[idx], grid[idx + 1]
+        exact = X == lo
+        inside = np.where(beyond, lo, X)  # past the virtual neighbour every mode overflows
+        up = _round_up(inside, lo, hi - lo, negative, mode, draws, rbits) & ~exact
+        R = np.where(up, hi, lo)
+        over = beyond | (R > max_mag)
+        raised = {"inexact": ~exact | over, "overflow": over}
+
+        if not self.limits.fixed:
+            tiny = self._tiny(X, negative, mode)
+            raised["underflow"] = ~exact & tiny & ~over
+            if ftz:
+                flush = ~over & (R > 0) & (R < self.min_normal)
+                R = np.where(flush, 0.0, R)
+                raised["flushed"] = flush
+                raised["underflow"] |= flush
+                raised["inexact"] |= flush
+        value = self._signed(R, negative)
+
+        to_inf = mode in ("rne", "rna", "sr") or mode == ("rdn" if negative else "rup")
+        if not to_inf:
+            big = self._signed(max_mag, negative)
+        elif clamps:
+            big = self._signed(max_mag, negative)
+            raised["saturated"] = over
+        elif self.fmt.nan == "ieee":
+            big = -np.inf if negative else np.inf
+        else:
+            big = np.nan
+        return np.where(over, big, value), raised
+
+    def _tiny(self, X, negative, mode):
+        """Tininess after rounding to p bits with an unbounded exponent (sr: X < min normal)."""
+        tiny = X < self.min_normal
+        if mode == "sr":
+            return tiny
+        mbits, emin = self.fmt.mbits, self.limits.emin
+        top = X < self.min_normal
+        top &= (np.frexp(X)[1] - 1) == emin - 1  # only this binade can round up to min normal
+        S = np.ldexp(X[top], mbits - (emin - 1))  # significand scaled to [2^mbits, 2^p)
+        lo = np.floor(S)
+        up = _round_up(S, lo, np.ones_like(S), negative, mode, None, SR_BITS) & (S != lo)
+        reaches_normal = (lo + up) >= 2.0 ** (mbits + 1)
+        tiny[np.flatnonzero(top)[reaches_normal]] = False
+        return tiny
+
+
+def exhaustive_inputs(fmt, max_bits: int = 20) -> np.ndarray:
+    """Every input class of a small format, both signs: each representable value and its float64
+    neighbours, each midpoint between grid neighbours (including the one between max and the
+    virtual neighbour, and the one between 0 and the smallest step) and its float64 neighbours,
+    the virtual neighbour and beyond, the smallest float64 subnormal, +-0, +-inf and NaN."""
+    oracle = TableOracle(fmt, max_bits)
+    parts = []
+    for grid in oracle.grids.values():
+        mids = (grid[:-1] + grid[1:]) / 2
+        anchors = np.concatenate([grid, mids, [2 * grid[-1], 5e-324, np.finfo(np.float64).max]])
+        with np.errstate(over="ignore"):
+            parts += [anchors, np.nextafter(anchors, np.inf), np.nextafter(anchors, 0.0)]
+    magnitudes = np.concatenate(parts)
+    magnitudes = np.unique(magnitudes[np.isfinite(magnitudes)])
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    return np.concatenate([magnitudes, -magnitudes, specials])
+
+
+__all__ = ["TableOracle", "exhaustive_inputs", "random62_array"]
