@@ -59,12 +59,15 @@ def error_vs_magnitude(errors, path) -> None:
                     label="99th percentile")
             ax.plot(data["magnitude"], data["median_rel_error"], "-", color="#1f77b4",
                     label="median")
-            ax.axhline(fmt.u, ls="--", color="#2ca02c", lw=0.8,
-                       label="u (abs. error 2^-N-1 for fixed point)" if fmt.is_fixed else "u")
+            if not fmt.is_fixed:  # fixed point has no relative bound: its error is absolute
+                ax.axhline(fmt.u, ls="--", color="#2ca02c", lw=0.8, label="u = 2^-p")
             ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(fmt.u * 1e-3, 3),
-                   title=f"{name}" + ("" if fmt.is_fixed else f"  (p = {fmt.precision})"))
-            ax.set_xlabel("magnitude 10^k of N(0,1) * 10^k")
+                   title=f"{name}" + (" (fixed point)" if fmt.is_fixed
+                                      else f"  (p = {fmt.precision})"))
+        for ax in axes[:, 0]:
             ax.set_ylabel("relative error |fl(x) - x| / |x|")
+        for ax in axes[-1, :]:
+            ax.set_xlabel("scale 10^k of the data N(0,1) * 10^k")
         for ax in list(axes.flat)[len(names):]:
             ax.axis("off")
         handles, labels = axes.flat[0].get_legend_handles_labels()

@@ -41,14 +41,24 @@ def atomic_folder(out):
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         yield work
-        os.chmod(work, 0o755)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
-            os.replace(out, old / out.name)
-        os.replace(work, out)
-        if old is not None:
-            shutil.rmtree(old)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    os.chmod(work, 0o755)  # mkdtemp makes it private; a report is for reading
+    _swap_into_place(work, out)
+
+
+def _swap_into_place(new: Path, out: Path) -> None:
+    if not out.exists():
+        os.replace(new, out)
+        return
+    holder = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))
+    os.replace(out, holder / out.name)
+    try:
+        os.replace(new, out)
+    except OSError:
+        os.replace(holder / out.name, out)
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(holder, ignore_errors=True)
+        raise
+    shutil.rmtree(holder)

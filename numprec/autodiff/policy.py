@@ -21,8 +21,8 @@ PROMOTE = "promote"
 # indexing, concatenation and embedding lookups is exact and belongs to none).
 OP_CLASSES = MappingProxyType({
     "matmul": "matmul, linear, conv2d: products summed in the accumulation format",
-    "elementwise": "add, sub, mul, div, neg, maximum, relu, gelu, tanh, sigmoid, dropout",
-    "transcendental": "exp, log, pow, sqrt",
+    "elementwise": "add, sub, mul, div, neg, sqrt, relu, gelu, tanh, sigmoid, dropout",
+    "transcendental": "exp, log, pow",
     "reduction": "sum, mean, max",
     "pool": "avg_pool2d, max_pool2d",
     "softmax": "softmax, log_softmax",

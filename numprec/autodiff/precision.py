@@ -75,7 +75,7 @@ class Kernel:
     """A policy Pass resolved against the formats of one op's operands."""
 
     __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "block", "scaling", "mode", "seed",
-                 "policy", "states")
+                 "policy", "states", "wide_operand")
 
     def __init__(self, spec: Pass, operand_formats, policy: Policy, states=None):
         self.in_fmt = widest(operand_formats) if spec.input == PROMOTE else get_format(spec.input)
@@ -83,14 +83,19 @@ class Kernel:
         self.out_fmt = self.in_fmt if spec.output == PROMOTE else get_format(spec.output)
         self.order, self.block, self.scaling = spec.order, spec.block, spec.scaling
         self.mode, self.seed, self.policy, self.states = policy.mode, policy.seed, policy, states
+        self.wide_operand = False  # a Python number entered wider than the output format
 
     def round(self, x: np.ndarray, fmt) -> np.ndarray:
         return round_to(x, fmt, self.mode, self.seed)
 
     def cast(self, x: np.ndarray, fmt, role: str | None = None) -> np.ndarray:
         """An operand rounded to the input format (scaled, for FP8 GEMM operands)."""
-        if self.scaling is not None and role is not None:
-            return self._scaled_cast(x, role)
+        if fmt is WEAK:  # Python numbers enter in at least fp32 (PyTorch's opmath type)
+            target = widest((self.in_fmt, FP32))
+            self.wide_operand = self.wide_operand or not contains(self.out_fmt, target)
+            return self.round(x, target)
+        if self.scaling is not None:  # FP8: GEMM operands scaled; others (bias) keep their format
+            return x if role is None else self._scaled_cast(x, role)
         return x if contains(self.in_fmt, fmt) else self.round(x, self.in_fmt)
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
@@ -151,7 +156,7 @@ class Kernel:
 
     def _float64_is_correct(self, name: str) -> bool:
         out = self.out_fmt
-        if not contains(out, self.in_fmt):
+        if self.wide_operand or not contains(out, self.in_fmt):
             return False
         if out == FP64:
             return self.mode == "rne"

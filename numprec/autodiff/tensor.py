@@ -179,6 +179,4 @@ def grad_recording(*tensors) -> bool:
     return is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
-from . import functional as _F  # noqa: E402  (functional needs the Tensor class defined above)
-
-_F.attach_tensor_methods(Tensor)
+from . import functional  # noqa: E402,F401  (attaches the operators; needs Tensor defined above)

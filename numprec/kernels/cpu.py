@@ -10,7 +10,7 @@ import numpy as np
 from numba import prange
 
 from . import rng, scalar_round
-from .codes import INEXACT, NFLAGS, RDN, RNA, RNE, RTO, RTZ, RUP, SR
+from .codes import INEXACT, KIND_FIXED, NFLAGS, P_KIND, RDN, RNA, RNE, RTO, RTZ, RUP, SR
 from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
 
 
@@ -28,40 +28,39 @@ S = compile_scalars(
     [scalar_round, rng],
     ["pow2", "bit_length", "significand_exponent", "signed_zero", "split_at",
      "stochastic_threshold", "round_up", "overflow_result", "fast_path_limits", "round_fast",
-     "encode_normal", "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
+     "fixed_fast_limits", "round_fast_fixed", "encode_fixed_fast", "encode_normal", "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
     cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
 
 round_scalar = S.round_scalar
 round_fast = S.round_fast
 fast_path_limits = S.fast_path_limits
 encode_normal = S.encode_normal
+fixed_fast_limits = S.fixed_fast_limits
+round_fast_fixed = S.round_fast_fixed
+encode_fixed_fast = S.encode_fixed_fast
 encode_scalar = S.encode_scalar
 decode_scalar = S.decode_scalar
 random62 = S.random62
 
 
 @cpu_scalar
-def _fast_one(x, out, i, P, mode, limits, key, offset, rbits, encode):
-    """Fast path for element i; returns (needs the general path, inexact)."""
-    rand = random62(key, offset + i) if mode == SR else np.int64(0)
-    value, ok, inexact = round_fast(x[i], mode, limits[0], limits[1], limits[2], rand, rbits)
-    if encode:
-        out[i] = encode_normal(value, P)
-    else:
-        out[i] = value
-    return not ok, ok and inexact
-
-
-@cpu_scalar
-def _fast_one(x, out, slow, i, P, mode, limits, key, offset, rbits, encode):
+def _fast_one(x, out, slow, i, P, mode, s, lowest, highest, fixed_limits, fixed, key, offset,
+              rbits, encode):
     """Fast path for element i; marks slow[i] when the general path is needed; returns
-    (needs the general path, inexact)."""
+    (needs the general path, inexact). `fixed` selects the fixed-point variant."""
     rand = random62(key, offset + i) if mode == SR else np.int64(0)
-    value, ok, inexact = round_fast(x[i], mode, limits[0], limits[1], limits[2], rand, rbits)
-    if encode:
-        out[i] = encode_normal(value, P)
+    if fixed:
+        value, ok, inexact = round_fast_fixed(x[i], mode, fixed_limits, rand, rbits)
+        if encode:
+            out[i] = encode_fixed_fast(value, fixed_limits, P)
+        else:
+            out[i] = value
     else:
-        out[i] = value
+        value, ok, inexact = round_fast(x[i], mode, s, lowest, highest, rand, rbits)
+        if encode:
+            out[i] = encode_normal(value, P)
+        else:
+            out[i] = value
     slow[i] = not ok
     return not ok, ok and inexact
 
@@ -71,43 +70,52 @@ def _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode):
     """Fast pass over all elements, one loop per mode so that the mode is a constant in each
     (LLVM then vectorises it). Returns (elements left for the general pass, inexact count among
     the others)."""
-    limits = fast_path_limits(P)
+    s, lowest, highest = fast_path_limits(P)
+    fixed_limits = fixed_fast_limits(P)
+    fixed = P[P_KIND] == KIND_FIXED
     n = x.size
     n_slow = 0
     n_inexact = 0
     if mode == RNE:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RNE, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RNE, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RNA:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RNA, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RNA, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RTZ:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RTZ, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RTZ, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RUP:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RUP, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RUP, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RDN:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RDN, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RDN, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RTO:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RTO, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RTO, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     else:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, SR, limits, key, offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, SR, s, lowest, highest, fixed_limits, fixed, key,
+                             offset, rbits, encode)
             n_slow += a
             n_inexact += b
     return n_slow, n_inexact

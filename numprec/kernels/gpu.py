@@ -113,7 +113,7 @@ def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags
         value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
         code = encode_scalar(value, P)
         out[i] = code
-        if code < 0:
+        if code == -1:  # not `< 0`: 64-bit patterns of negative values are negative int64
             local[UNENCODABLE] += 1
         if want_flags:
             tally_flags(local, flags)

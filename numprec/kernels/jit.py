@@ -52,11 +52,26 @@ class _InTreeKernelLocator(_KernelStampMixin, caching.InTreeCacheLocator):
     pass
 
 
+class _EnvDirKernelLocator(_KernelStampMixin, caching.InTreeCacheLocator):
+    """Cache in $NUMPREC_CACHE_DIR when set (read-only installs, cold-start measurements)."""
+
+    def __init__(self, py_func, py_file):
+        super().__init__(py_func, py_file)
+        self._cache_path = os.path.join(os.environ["NUMPREC_CACHE_DIR"],
+                                        self.get_suitable_cache_subpath(py_file))
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if not os.environ.get("NUMPREC_CACHE_DIR"):
+            return None
+        return super().from_function(py_func, py_file)
+
+
 class _UserWideKernelLocator(_KernelStampMixin, caching.UserWideCacheLocator):
     pass
 
 
-for _locator in (_UserWideKernelLocator, _InTreeKernelLocator):
+for _locator in (_UserWideKernelLocator, _InTreeKernelLocator, _EnvDirKernelLocator):
     if _locator not in caching.CacheImpl._locator_classes:
         caching.CacheImpl._locator_classes.insert(0, _locator)
 

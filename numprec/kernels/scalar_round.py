@@ -182,6 +182,50 @@ def round_fast(x, mode, s, lowest, highest, rand, rbits):
     return bits_f64(rb | (b ^ babs)), ok, inexact
 
 
+def fixed_fast_limits(P):
+    """(2^N, 2^-N, largest k, largest -k) as float64 for round_fast_fixed (all exact)."""
+    n_frac = -P[P_QMAX]
+    return pow2(n_frac), pow2(-n_frac), np.float64(P[P_MAXM_POS]), np.float64(P[P_MAXM_NEG])
+
+
+def round_fast_fixed(x, mode, limits, rand, rbits):
+    """Branch-light fixed-point rounding: k = round(|x| * 2^N) by exact float steps (scaling by
+    a power of two, floor, and the fraction y - floor(y) are all exact below 2^53). Returns
+    (value, ok, inexact); ok is False for NaN/inf, huge inputs and saturation."""
+    scale_up, scale_down, limit_pos, limit_neg = limits
+    negative = x < 0.0
+    y = abs(x) * scale_up
+    t = np.floor(y)
+    frac = y - t
+    inexact = frac != 0.0
+    odd = t - 2.0 * np.floor(t * 0.5) == 1.0
+    if mode == RNE:
+        up = frac > 0.5 or (frac == 0.5 and odd)
+    elif mode == RNA:
+        up = frac >= 0.5
+    elif mode == RTZ:
+        up = False
+    elif mode == RUP:
+        up = inexact and not negative
+    elif mode == RDN:
+        up = inexact and negative
+    elif mode == RTO:
+        up = inexact and not odd
+    else:
+        # frac * 2^rbits is exact; its floor is the stochastic threshold (< 2^62).
+        scaled = frac * pow2(rbits) if y < 9007199254740992.0 else 0.0
+        up = (rand >> (62 - rbits)) < np.int64(scaled)
+    k = t + np.float64(up)
+    ok = y < 9007199254740992.0 and k <= (limit_neg if negative else limit_pos)
+    value = k * scale_down
+    return (0.0 - value if negative else value), ok, inexact
+
+
+def encode_fixed_fast(v, limits, P):
+    """Two's-complement pattern of a fixed-point value (exact: v * 2^N is an integer)."""
+    return np.int64(v * limits[0]) & ((np.int64(1) << P[P_NBITS]) - 1)
+
+
 def encode_normal(v, P):
     """Bit pattern of a value known to be a normal number of the float format P (branch-free)."""
     b = f64_bits(v)

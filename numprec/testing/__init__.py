@@ -9,6 +9,7 @@ import importlib
 from .oracle import (FLAG_NAMES, MODES, limits_of, reference_decode, reference_encode,
                      reference_round, representable_values)
 from .table import TableOracle, exhaustive_inputs
+from .compare import assert_bits_equal, assert_flags_per_element, bits_of, flag_counts
 
 _STRATEGIES = ("bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
                "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points")
@@ -23,4 +24,5 @@ def __getattr__(name):
 
 __all__ = ["reference_round", "reference_encode", "reference_decode", "representable_values",
            "limits_of", "TableOracle", "exhaustive_inputs", "MODES", "FLAG_NAMES", "strategies",
+           "assert_bits_equal", "assert_flags_per_element", "bits_of", "flag_counts",
            *_STRATEGIES]

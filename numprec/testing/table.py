@@ -14,6 +14,10 @@ import numpy as np
 from ..kernels.rng import key_from_seed
 from .oracle import FLAG_NAMES, MODES, SR_BITS, limits_of, representable_values
 
+# NaN inputs: canonical quiet, negative, signalling, and all-ones payloads of both signs.
+_NAN_PATTERNS = [0x7FF8000000000000, 0xFFF8000000000000, 0x7FF0000000000001,
+                 0x7FF4000000000000, 0x7FFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFF]
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -182,7 +186,8 @@ def exhaustive_inputs(fmt, max_bits: int = 20) -> np.ndarray:
     """Every input class of a small format, both signs: each representable value and its float64
     neighbours, each midpoint between grid neighbours (including the one between max and the
     virtual neighbour, and the one between 0 and the smallest step) and its float64 neighbours,
-    the virtual neighbour and beyond, the smallest float64 subnormal, +-0, +-inf and NaN."""
+    the virtual neighbour and beyond, the smallest float64 subnormal, +-0, +-inf and NaNs of both
+    signs with several payloads (quiet, signalling, all ones)."""
     oracle = TableOracle(fmt, max_bits)
     parts = []
     for grid in oracle.grids.values():
@@ -192,7 +197,8 @@ def exhaustive_inputs(fmt, max_bits: int = 20) -> np.ndarray:
             parts += [anchors, np.nextafter(anchors, np.inf), np.nextafter(anchors, 0.0)]
     magnitudes = np.concatenate(parts)
     magnitudes = np.unique(magnitudes[np.isfinite(magnitudes)])
-    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
+    nans = np.array(_NAN_PATTERNS, dtype=np.uint64).view(np.float64)
+    specials = np.concatenate([[0.0, -0.0, np.inf, -np.inf], nans])
     return np.concatenate([magnitudes, -magnitudes, specials])
 
 

@@ -88,7 +88,7 @@ def test_aliases_and_eps():
     # (ebits, mbits, kwargs) -> (bias, max, min_normal, min_subnormal)
     ((3, 2, {}), (3, H("0x1.cp3"), H("0x1p-2"), H("0x1p-4"))),
     ((4, 3, {"subnormals": False}), (7, H("0x1.ep7"), H("0x1p-6"), H("0x1p-6"))),
-    ((4, 3, {"bias": 3}), (3, H("0x1.ep10"), H("0x1p-2"), H("0x1p-5"))),
+    ((4, 3, {"bias": 3}), (3, H("0x1.ep11"), H("0x1p-2"), H("0x1p-5"))),
     ((4, 3, {"nan": "fn", "bias": 8}), (8, H("0x1.cp7"), H("0x1p-7"), H("0x1p-10"))),
     ((3, 0, {"nan": "fn"}), (3, H("0x1p3"), H("0x1p-2"), H("0x1p-2"))),
     ((2, 1, {"nan": "none"}), (1, H("0x1.8p2"), H("0x1p0"), H("0x1p-1"))),
@@ -117,7 +117,7 @@ def test_custom_format_is_frozen_and_hashable():
     ((4, 4, False), ("uq4.4", 8, H("0x1p-4"), H("0x1.fep3"), 0.0, H("0x1p-5"))),
     ((7, 0, True), ("q7.0", 8, 1.0, 127.0, -128.0, 0.5)),
     ((0, 15, True), ("q0.15", 16, H("0x1p-15"), H("0x1.fffcp-1"), -1.0, H("0x1p-16"))),
-    ((20, 20, False), ("uq20.20", 40, H("0x1p-20"), H("0x1.ffffffffffp19"), 0.0, H("0x1p-21"))),
+    ((20, 20, False), ("uq20.20", 40, H("0x1p-20"), H("0x1.fffffffffep19"), 0.0, H("0x1p-21"))),
 ])
 def test_fixed_point_limits(spec, expected):
     fmt = FixedPoint(*spec)

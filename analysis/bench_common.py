@@ -1,0 +1,84 @@
+"""Shared pieces of the benchmark scripts: timing, atomic output, machine notes, cold starts."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pandas as pd
+
+_FIRST_CALL = ("import time; t0 = time.perf_counter(); import numpy as np, numprec; "
+               "numprec.round(np.linspace(-3, 3, 1000), 'bf16', 'rne'); "
+               "numprec.round(np.linspace(-3, 3, 1000), 'fp8_e4m3fn', 'sr', seed=0); "
+               "print(time.perf_counter() - t0)")
+
+
+def best_time(func, repeat: int) -> float:
+    """Minimum wall time of `repeat` calls (after the caller's warm-up)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def machine_notes() -> str:
+    import numba
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{os.cpu_count()} CPUs, {numba.get_num_threads()} numba threads, "
+            f"load average {load:.2f} at start")
+
+
+def _time_fresh_process(cache_dir: str, env_extra=None) -> float:
+    env = dict(os.environ, NUMPREC_CACHE_DIR=cache_dir, **(env_extra or {}))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _FIRST_CALL], check=True, env=env,
+                   capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def first_call_latency() -> pd.DataFrame:
+    """Wall time of a fresh process that imports numprec and rounds twice (bf16 rne, e4m3 sr):
+    with an empty kernel cache (cold), again with the cache it left (warm), and two processes at
+    once on an empty cache (both must succeed)."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cold:
+        rows.append(dict(case="cold (empty cache)", seconds=_time_fresh_process(cold)))
+        rows.append(dict(case="warm (cache filled by the previous run)",
+                         seconds=_time_fresh_process(cold)))
+    with tempfile.TemporaryDirectory() as shared:
+        env = dict(os.environ, NUMPREC_CACHE_DIR=shared)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", _FIRST_CALL], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(2)]
+        codes = [p.wait() for p in procs]
+        elapsed = time.perf_counter() - start
+        if any(codes):
+            raise RuntimeError(f"concurrent cold start failed with exit codes {codes}")
+        rows.append(dict(case="two processes at once, empty cache (both finished)",
+                         seconds=elapsed))
+        rows.append(dict(case="warm after the concurrent start", seconds=_time_fresh_process(shared)))
+    return pd.DataFrame(rows)
