@@ -1,1 +1,2 @@
-"""Studies built on numprec: error experiments, benchmarks, and the figures and reports they make."""
+"""Studies built on numprec: error experiments, benchmarks, and the figures and reports they
+make."""

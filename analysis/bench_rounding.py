@@ -150,7 +150,7 @@ def markdown(df, latency, n, notes):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="numprec bench", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000_000, help="elements (default 10M)")
     parser.add_argument("--peer-n", type=int, default=200_000,
                         help="elements for the slow pure-numpy peers (gfloat, pychop)")

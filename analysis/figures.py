@@ -21,8 +21,10 @@ MODE_COLORS = {"rne": "#1f77b4", "rna": "#ff7f0e", "rtz": "#2ca02c", "rup": "#d6
 
 
 def format_colors(names) -> dict:
-    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
-    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+    """Distinct colours: tab20's ten strong shades first, then its light ones."""
+    cmap = plt.get_cmap("tab20")
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return {name: cmap(order[i % 20]) for i, name in enumerate(names)}
 
 
 def save(fig, path) -> None:
@@ -108,8 +110,11 @@ def stagnation(traces, path) -> None:
             data = traces[traces["format"] == name]
             step = data["step"].to_numpy()
             ax.plot(step, data["exact"], "--", color="black", lw=0.9, label="exact")
-            for mode in ("rne", "rna", "rto"):
-                ax.plot(step, data[mode], color=MODE_COLORS[mode], label=mode)
+            ax.plot(step, data["rna"], color=MODE_COLORS["rna"], label="rna")
+            ax.plot(step, data["rto"], "--", color=MODE_COLORS["rto"], label="rto")
+            alike = [m for m in ("rtz", "rdn") if np.array_equal(data[m], data["rne"])]
+            ax.plot(step, data["rne"], color=MODE_COLORS["rne"], lw=1.8, zorder=3,
+                    label="rne" + (f" (= {', '.join(alike)})" if alike else ""))
             ax.fill_between(step, data["sr_p05"], data["sr_p95"], color=MODE_COLORS["sr"],
                             alpha=0.25, lw=0, label="sr 5-95%")
             ax.plot(step, data["sr_mean"], color=MODE_COLORS["sr"], label="sr mean")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 
 def cell(value, digits: int = 4) -> str:
-    """A table cell: integers as is, floats to `digits` significant digits, NaN as a dash."""
+    """A table cell: integers as is, floats to `digits` significant digits."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        if math.isnan(value):
-            return "-"
+        if not math.isfinite(value):
+            return str(value)
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
         return f"{value:.{digits}g}"

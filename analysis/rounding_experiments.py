@@ -7,7 +7,9 @@ and their sum fit in float64 for every format studied (p <= 24 bits, no exponent
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
+import numba
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
@@ -22,6 +24,18 @@ DETERMINISTIC_MODES = tuple(m for m in MODES if m != "sr")
 BIAS_FORMATS = ("fp16", "bf16", "fp8_e4m3fn")
 INCREMENTS = (1.0, 0.1, 0.01, 2.0 ** -10)
 SR_BITS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 62)
+
+
+@contextmanager
+def _one_thread():
+    """For loops of tiny rounding calls: waking a thread pool per call costs far more than the
+    work, and on a busy machine each wake-up can wait a full scheduler slice."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _seeds(seed: int, *stream: int, count: int) -> list[int]:
@@ -101,7 +115,7 @@ def stagnation_traces(seed: int, runs: int, steps_per_format=None) -> pd.DataFra
     """acc <- round(acc + 1) for every mode; stochastic rounding over `runs` independent runs."""
     frames = []
     total = sum(_steps(name, steps_per_format) for name in STAGNATION_FORMATS)
-    with tqdm(total=total, desc="stagnation", disable=None, leave=False) as bar:
+    with tqdm(total=total, desc="stagnation", disable=None, leave=False) as bar, _one_thread():
         for index, name in enumerate(STAGNATION_FORMATS):
             steps = _steps(name, steps_per_format)
             seeds = _seeds(seed, 2, index, count=steps)
@@ -138,7 +152,8 @@ def stagnation_points(traces: pd.DataFrame) -> pd.DataFrame:
         exact_end = float(group["exact"].iloc[-1])
         for mode in DETERMINISTIC_MODES + ("sr_mean",):
             values = group[mode].to_numpy()
-            stuck = np.flatnonzero(np.diff(values) == 0)
+            with np.errstate(invalid="ignore"):  # inf - inf after an overflow
+                stuck = np.flatnonzero(np.diff(values) == 0)
             rows.append({"format": name, "mode": "sr (mean)" if mode == "sr_mean" else mode,
                          "stagnates_at": float(values[stuck[0]]) if stuck.size and mode != "sr_mean"
                          else math.nan,
@@ -156,13 +171,14 @@ def stagnation_by_increment(max_steps: int) -> pd.DataFrame:
         acc = np.zeros(incs.size)
         stuck_at = np.full(incs.size, np.nan)
         stuck_step = np.full(incs.size, -1)
-        for step in range(1, max_steps + 1):
-            new = numprec.round(acc + incs, fmt, "rne")
-            newly = np.isnan(stuck_at) & (new == acc)
-            stuck_at[newly], stuck_step[newly] = acc[newly], step - 1
-            acc = new
-            if not np.isnan(stuck_at).any():
-                break
+        with _one_thread():
+            for step in range(1, max_steps + 1):
+                new = numprec.round(acc + incs, fmt, "rne")
+                newly = np.isnan(stuck_at) & (new == acc)
+                stuck_at[newly], stuck_step[newly] = acc[newly], step - 1
+                acc = new
+                if not np.isnan(stuck_at).any():
+                    break
         for inc, value, steps in zip(incs, stuck_at, stuck_step):
             rows.append({"format": name, "p": fmt.precision, "increment": float(inc),
                          "steps_before_stagnation": int(steps), "stagnates_at": float(value),
@@ -191,7 +207,8 @@ def bias_by_mode(seed: int, samples: int) -> pd.DataFrame:
         for ties in (False, True):
             x, ulp = _positive_data(_rng(seed, 3, f_index, int(ties)), fmt, samples, ties)
             for mode in MODES:
-                extra = {"seed": _seeds(seed, 4, f_index, int(ties), count=1)[0]} if mode == "sr" else {}
+                sr_seed = _seeds(seed, 4, f_index, int(ties), count=1)[0]
+                extra = {"seed": sr_seed} if mode == "sr" else {}
                 err = (numprec.round(x, fmt, mode, **extra) - x) / ulp
                 rows.append({"format": name, "data": "ties" if ties else "uniform", "mode": mode,
                              "mean_error_ulp": err.mean(), "std_error_of_mean": err.std() /

@@ -71,7 +71,7 @@ def _section_magnitude(tables, sizes) -> str:
     return f"""## 1. Relative error against magnitude
 
 Data: N(0,1) x 10^k for k from -48 to 42 in steps of {sizes['exponent_step']:g} decade,
-{sizes['samples']} draws per step, each rounded to nearest-even. Inside the normal range the error
+{sizes['samples']:,} draws per step, each rounded to nearest-even. Inside the normal range the error
 is relative: a flat plateau below u (dashed green). Below the smallest normal number (blue band)
 the spacing stops shrinking, so the *absolute* error stays fixed and the relative error climbs
 until values flush to zero (relative error 1): the subnormal cliff. Above max (red band) values
@@ -95,7 +95,9 @@ formats have a few decades at most, which is why they need per-tensor or per-blo
 
 def _section_stagnation(tables, sizes) -> str:
     points = tables["stagnation_points"]
-    table = markdown_table(points, ["format", "mode", "stagnates_at", "steps", "final", "exact",
+    shown = points.astype({"stagnates_at": object})
+    shown.loc[points["stagnates_at"].isna(), "stagnates_at"] = "never"
+    table = markdown_table(shown, ["format", "mode", "stagnates_at", "steps", "final", "exact",
                                     "rel_error"],
                            ["format", "mode", "stagnates at", "additions", "final sum",
                             "exact sum", "relative error"])
@@ -107,7 +109,7 @@ def _section_stagnation(tables, sizes) -> str:
     return f"""## 2. Stagnation of a running sum
 
 `acc = round(acc + 1)` repeated, in the format, under each mode; stochastic rounding (`sr`) over
-{sizes['runs']} independent runs (mean and 5-95% band). Under round-to-nearest-even the sum stops
+{sizes['runs']:,} independent runs (mean and 5-95% band). Under round-to-nearest-even the sum stops
 growing once the increment is half an ulp of the accumulator and the tie goes to the even
 neighbour: measured {_stalls(points, 'rne')}, i.e. at 2^p. Round-to-nearest-away breaks those
 ties upward and goes one binade further ({_stalls(points, 'rna')}); round-to-odd moves one step
@@ -138,7 +140,7 @@ def _section_bias(tables, sizes) -> str:
                                  "predicted -2^-(k+1)"], digits=3)
     return f"""## 3. Bias of the rounding modes
 
-Mean signed error, in ulps of each value, over {sizes['bias_samples']} positive values spread
+Mean signed error, in ulps of each value, over {sizes['bias_samples']:,} positive values spread
 over 2^-3..2^4: random reals (left) and exact midpoints between neighbours (right). Directed
 modes are biased by half an ulp on both; round-to-nearest-away is unbiased on random reals but
 biased by +1/2 ulp on ties, which is why IEEE's default breaks ties to even; round-to-odd and
@@ -151,7 +153,7 @@ the CSV).
 
 Stochastic rounding with k random bits rounds away from zero with probability
 floor(frac x 2^k) / 2^k instead of frac, which biases it downward by 2^-(k+1) ulp on average
-({sizes['sr_bits_samples']} values; below the grey band the bias is smaller than the noise).
+({sizes['sr_bits_samples']:,} values; below the grey band the bias is smaller than the noise).
 
 ![stochastic rounding bias against random bits]({FIGURES['sr_bits']})
 
@@ -165,12 +167,13 @@ def write_report(tables: dict, folder: Path, seed: int, quick: bool, sizes: dict
     draw(tables, folder)
     command = "python -m analysis.study_rounding --out reports/study_rounding" + (
         " --quick" if quick else "") + (f" --seed {seed}" if seed else "")
+    quick_note = " (quick mode: reduced sizes, a smoke test)" if quick else ""
     data_files = "\n".join(f"- `{name}.csv`" for name in tables)
     text = f"""# Rounding in low-precision formats: error, stagnation and bias
 
-Made by `{command}` (`make study`) with numprec {numprec.__version__}, seed {seed}
-{'(quick mode: reduced sizes, a smoke test)' if quick else ''}. Every number
-comes from `numprec.round`, which rounds each float64 input once, exactly, to the format.
+Made by `{command}` (`make study`) with numprec {numprec.__version__}, seed {seed}{quick_note}.
+Every number comes from `numprec.round`, which rounds each float64 input once, exactly, to the
+format.
 
 {_section_magnitude(tables, sizes)}
 {_section_stagnation(tables, sizes)}
@@ -189,6 +192,7 @@ def run_study(out="reports/study_rounding", *, quick: bool = False, seed: int = 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     sizes = QUICK if quick else FULL
+    Path(out).resolve().parent.mkdir(parents=True, exist_ok=True)  # fail before the work, not after
     tables = compute(seed, sizes)
     with atomic_folder(out) as folder:
         write_report(tables, folder, seed, quick, sizes)

@@ -29,6 +29,7 @@ def small_formats():
               Format("e2m0_none", 2, 0, nan="none"),
               Format("e4m2_bias3", 4, 2, bias=3),
               Format("e1m3_fn", 1, 3, nan="fn"),
+              Format("e2m3_none_nosub", 2, 3, nan="none", subnormals=False),
               FixedPoint(3, 4), FixedPoint(4, 4, signed=False), numprec.get_format("int8"),
               FixedPoint(0, 7), FixedPoint(10, 5)]
     return [fmt for fmt in registered if fmt.nbits <= 16] + custom

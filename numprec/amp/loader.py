@@ -17,7 +17,8 @@ A policy dict (the same keys in TOML or JSON):
     input = "fp8_e5m2"
 
 Pass fields: input, acc, output (format names or "promote"), order (fp64, sequential, pairwise,
-blocked, kahan, fused), block, scaling (none, current, delayed).
+blocked, kahan, fused), block (blocked only), fused_terms and fused_width (fused only), scaling
+(none, current, delayed; matmul class only).
 """
 from __future__ import annotations
 

@@ -48,12 +48,14 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     if op_class is None:
         kernel, xs = None, values
         out_fmt = widest(formats) if out_format is None else out_format
-        result = forward(*xs, **attrs)
+        with np.errstate(all="ignore"):  # inf and NaN are results here, not errors
+            result = forward(*xs, **attrs)
     else:
         kernel = Kernel(policy.pass_for(op_class, "forward"), formats, policy, states)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
         xs = tuple(kernel.cast(v, f, r) for v, f, r in zip(values, formats, roles))
-        result = forward(*xs, k=kernel, **attrs)
+        with np.errstate(all="ignore"):
+            result = forward(*xs, k=kernel, **attrs)
         out_fmt = kernel.out_fmt
     raw, aux = result if isinstance(result, tuple) else (result, {})
     raw = np.asarray(raw, dtype=np.float64)
@@ -77,7 +79,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
             if parent is None or not parent.requires_grad:
                 grads.append(None)
                 continue
-            gi = unbroadcast(rules[index](g, raw, *xs, k=kb, **attrs, **aux), xs[index].shape)
+            with np.errstate(all="ignore"):
+                gi = unbroadcast(rules[index](g, raw, *xs, k=kb, **attrs, **aux), xs[index].shape)
             gi = np.asarray(gi, dtype=np.float64)
             if kb is not None and not (exact and contains(kb.out_fmt, kb.in_fmt)):
                 gi = kb.finish(gi)
@@ -94,4 +97,4 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     return out
 
 
-_CONSTANT = Tensor(0.0)  # stands in for constant operands in a node's parent list
+_CONSTANT = Tensor(np.float64(0.0))  # stands in for constant operands in a node's parent list

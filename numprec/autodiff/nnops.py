@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .broadcast import broadcast_shape
 from .context import generator
 from .graph import apply
 from .tensor import Tensor
@@ -85,9 +86,10 @@ def cross_entropy(logits, target, reduction: str = "mean"):
     if target.dtype.kind not in "iu" and not np.all(target == np.floor(target)):
         raise TypeError("cross_entropy: target must hold integer class indices")
     target = target.astype(np.int64)
-    if target.size and (target.min() < 0 or target.max() >= shape[1]):
-        raise ValueError(f"cross_entropy: target class {int(target.max() if target.max() >= shape[1] else target.min())} "
-                         f"is out of range for {shape[1]} classes")
+    outside = target[(target < 0) | (target >= shape[1])]
+    if outside.size:
+        raise ValueError(f"cross_entropy: target class {int(outside[0])} is out of range for "
+                         f"{shape[1]} classes")
     rows = np.arange(shape[0])
     weight = np.full(shape[0], 1.0 / shape[0] if reduction == "mean" else 1.0)
 
@@ -102,7 +104,6 @@ def cross_entropy(logits, target, reduction: str = "mean"):
 def mse_loss(prediction, target, reduction: str = "mean"):
     """Mean (or summed) squared error."""
     _check_reduction("mse_loss", reduction)
-    from .broadcast import broadcast_shape
     size = int(np.prod(broadcast_shape("mse_loss", _shape(prediction), _shape(target))))
     scale = 1.0 / size if reduction == "mean" else 1.0
 
@@ -162,9 +163,10 @@ def embedding(indices, weight):
     if rows is None:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape "
                          f"{_shape(weight)}")
-    if idx.size and (idx.min() < 0 or idx.max() >= rows):
-        raise ValueError(f"embedding: index {int(idx.max() if idx.max() >= rows else idx.min())} "
-                         f"is out of range for {rows} embeddings")
+    outside = idx[(idx < 0) | (idx >= rows)]
+    if outside.size:
+        raise ValueError(f"embedding: index {int(outside[0])} is out of range for {rows} "
+                         "embeddings")
     return apply("embedding", None, lambda w, indices: w[indices], (weight,), indices=idx)
 
 

@@ -56,6 +56,8 @@ class Pass:
     output: object = PROMOTE
     order: str = "fp64"
     block: int | None = None
+    fused_terms: int | None = None
+    fused_width: int | None = None
     scaling: str | None = None
 
     def validate(self, where: str) -> "Pass":
@@ -64,9 +66,16 @@ class Pass:
         if self.order not in ORDERS:
             raise ValueError(f"{where}.order: unknown accumulation order {self.order!r}; "
                              f"valid orders: {', '.join(ORDERS)}")
-        if self.block is not None and (isinstance(self.block, bool) or not isinstance(self.block, int)
-                                       or self.block < 1):
-            raise ValueError(f"{where}.block must be a positive int, got {self.block!r}")
+        for name, order in (("block", "blocked"), ("fused_terms", "fused"),
+                            ("fused_width", "fused")):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{where}.{name} must be a positive int, got {value!r}")
+            if self.order != order:
+                raise ValueError(f"{where}.{name} applies only to order={order!r}, not "
+                                 f"{self.order!r}")
         if self.scaling not in SCALINGS:
             raise ValueError(f"{where}.scaling: unknown scaling {self.scaling!r}; valid: "
                              "none, current, delayed")
@@ -88,6 +97,9 @@ def _check_classes(table, where: str) -> dict:
         if not isinstance(spec, Pass):
             raise TypeError(f"{where}.{cls} must be a Pass, got {type(spec).__name__}")
         spec.validate(f"{where}.{cls}")
+        if spec.scaling is not None and cls != "matmul":
+            raise ValueError(f"{where}.{cls}.scaling: per-tensor scaling applies to GEMM "
+                             "operands, so only the matmul class can have it")
     return table
 
 
@@ -122,6 +134,9 @@ class Policy:
         if not isinstance(self.default, Pass):
             raise TypeError(f"{where}.default must be a Pass, got {type(self.default).__name__}")
         self.default.validate(f"{where}.default")
+        if self.default.scaling is not None:
+            raise ValueError(f"{where}.default.scaling: per-tensor scaling applies only to the "
+                             "matmul class; set it there")
         fwd = _check_classes(dict(self.forward), f"{where}.forward")
         bwd = _check_classes(dict(self.backward), f"{where}.backward")
         object.__setattr__(self, "forward", MappingProxyType(fwd))

@@ -20,6 +20,7 @@ from .. import ops as _ops
 from ..formats import Format, get_format
 from .context import next_rounding_seed
 from .policy import PROMOTE, Pass, Policy
+from .rounding import float64_matmul, round_array
 from .scaling import DelayedScaling, scale_from_amax
 
 FP64 = get_format("fp64")
@@ -60,7 +61,7 @@ def round_to(x: np.ndarray, fmt, mode: str = "rne", policy_seed: int = 0,
     if fmt == FP64 and not saturate:
         return x
     seed = next_rounding_seed(policy_seed) if mode == "sr" else None
-    return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
+    return round_array(x, fmt, mode, saturate=saturate, seed=seed)
 
 
 def _accumulate_api(name: str):
@@ -74,14 +75,17 @@ _NUMPY_ARITH = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np
 class Kernel:
     """A policy Pass resolved against the formats of one op's operands."""
 
-    __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "block", "scaling", "mode", "seed",
+    __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "options", "scaling", "mode", "seed",
                  "policy", "states", "wide_operand")
 
     def __init__(self, spec: Pass, operand_formats, policy: Policy, states=None):
         self.in_fmt = widest(operand_formats) if spec.input == PROMOTE else get_format(spec.input)
         self.acc_fmt = self.in_fmt if spec.acc == PROMOTE else get_format(spec.acc)
         self.out_fmt = self.in_fmt if spec.output == PROMOTE else get_format(spec.output)
-        self.order, self.block, self.scaling = spec.order, spec.block, spec.scaling
+        self.order, self.scaling = spec.order, spec.scaling
+        self.options = {name: value for name, value in (
+            ("block", spec.block), ("fused_terms", spec.fused_terms),
+            ("fused_width", spec.fused_width)) if value is not None}
         self.mode, self.seed, self.policy, self.states = policy.mode, policy.seed, policy, states
         self.wide_operand = False  # a Python number entered wider than the output format
 
@@ -91,9 +95,11 @@ class Kernel:
     def cast(self, x: np.ndarray, fmt, role: str | None = None) -> np.ndarray:
         """An operand rounded to the input format (scaled, for FP8 GEMM operands)."""
         if fmt is WEAK:  # Python numbers enter in at least fp32 (PyTorch's opmath type)
-            target = widest((self.in_fmt, FP32))
-            self.wide_operand = self.wide_operand or not contains(self.out_fmt, target)
-            return self.round(x, target)
+            value = self.round(x, widest((self.in_fmt, FP32)))
+            if not self.wide_operand and not contains(self.out_fmt, FP32):
+                narrow = round_to(value, self.out_fmt)
+                self.wide_operand = not np.array_equal(narrow, value, equal_nan=True)
+            return value
         if self.scaling is not None:  # FP8: GEMM operands scaled; others (bias) keep their format
             return x if role is None else self._scaled_cast(x, role)
         return x if contains(self.in_fmt, fmt) else self.round(x, self.in_fmt)
@@ -106,7 +112,7 @@ class Kernel:
     def matmul(self, a: np.ndarray, b: np.ndarray, add: np.ndarray | None = None) -> np.ndarray:
         """a @ b (+ add, an epilogue in the accumulator) rounded to the accumulation format."""
         if self.order == "fp64":
-            product = np.matmul(a, b)
+            product = float64_matmul(a, b)
         else:
             product = self._modelled("matmul")(a, b, acc=self.acc_fmt, order=self.order,
                                                **self._order_options())
@@ -128,10 +134,8 @@ class Kernel:
         return total
 
     def _order_options(self) -> dict:
-        options = {"mode": self.mode}
-        if self.block is not None:
-            options["block"] = self.block
-        return options
+        seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
+        return dict(self.options, mode=self.mode, seed=seed)
 
     def _modelled(self, name: str):
         api = _accumulate_api(name)
@@ -144,8 +148,7 @@ class Kernel:
     # --- element-wise arithmetic -------------------------------------------------------------
     def arith(self, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """a (op) b for add/sub/mul/div: correctly rounded to the output format."""
-        with np.errstate(all="ignore"):
-            exact_enough = _NUMPY_ARITH[name](a, b)
+        exact_enough = _NUMPY_ARITH[name](a, b)
         if self._float64_is_correct(name):
             return exact_enough  # rounded once to the output format by the caller
         api = getattr(_ops, name, None)

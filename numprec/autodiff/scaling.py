@@ -13,15 +13,15 @@ from collections import deque
 
 import numpy as np
 
-from .. import ops as _ops
 from ..formats import get_format
 from .context import next_rounding_seed
+from .rounding import round_array
 
 _FP32 = get_format("fp32")
 
 
 def _f32(value: float) -> float:
-    return float(_ops.round(np.float64(value), _FP32))
+    return float(round_array(np.float64(value), _FP32))
 
 
 def scale_from_amax(amax: float, fmt_max: float, margin: int = 0, previous: float = 1.0) -> float:
@@ -73,7 +73,7 @@ class DelayedScaling:
                     policy_seed: int = 0) -> np.ndarray:
         """round(x * scale, fmt) with saturation, times float32(1 / scale)."""
         seed = next_rounding_seed(policy_seed) if mode == "sr" else None
-        q = np.asarray(_ops.round(x * scale, fmt, mode, saturate=True, seed=seed))
+        q = round_array(x * scale, fmt, mode, saturate=True, seed=seed)
         return q * _f32(1.0 / scale)
 
     def state_dict(self) -> dict:

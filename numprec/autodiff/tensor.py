@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..formats import get_format
-from ..ops import round as _round
+from .rounding import round_array as _round
 from .context import is_grad_enabled
 
 _DTYPE_FORMATS = {np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32",
@@ -25,22 +25,34 @@ def _values_and_format(data, format):
         data, inferred = data.data, data.format
     elif isinstance(data, np.ndarray) or isinstance(data, np.generic):
         arr = np.asarray(data)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"Tensor data must be real numbers, got dtype {arr.dtype}")
-        inferred = _DTYPE_FORMATS.get(arr.dtype, "fp64" if arr.dtype.kind in "iub" else None)
-        if inferred is None:  # ml_dtypes types (bfloat16, float8_*) hold values float64 holds
-            inferred = "fp64"
-        data = arr
+        inferred = _DTYPE_FORMATS.get(arr.dtype) or _ml_dtypes_format(arr.dtype)
+        if inferred is None:
+            if arr.dtype.kind not in "iub":
+                raise TypeError(f"Tensor data must be real numbers, got dtype {arr.dtype}")
+            inferred = "fp64"  # integers and booleans: float64 holds them exactly
+        data = arr.astype(np.float64) if arr.dtype.kind == "V" else arr
     else:
         inferred = "fp32"
     values = np.array(data, dtype=np.float64, copy=True, order="C")
     if format is None:
         fmt = get_format(inferred)
         if inferred == "fp32" and not isinstance(data, np.ndarray):
-            values = np.asarray(_round(values, fmt))
+            values = (_round(values, fmt))
         return values, fmt
     fmt = get_format(format)
-    return np.asarray(_round(values, fmt)), fmt
+    return (_round(values, fmt)), fmt
+
+
+def _ml_dtypes_format(dtype):
+    """The numprec format of an ml_dtypes type (bfloat16 -> bf16, float8_e4m3fn -> fp8_e4m3fn)."""
+    name = getattr(dtype, "name", "")
+    if dtype.kind != "V" or not name.startswith(("bfloat16", "float")):
+        return None
+    name = "bf16" if name == "bfloat16" else "fp" + name[len("float"):]
+    try:
+        return get_format(name)
+    except ValueError:
+        return None
 
 
 class Tensor:
@@ -127,7 +139,7 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {seed.shape} does not match the "
                                  f"output shape {self.shape}")
-            seed = np.asarray(_round(seed, self.format))
+            seed = (_round(seed, self.format))
         pending = {id(self): seed}
         for node in reversed(_topological_order(self)):
             g = pending.pop(id(node), None)
@@ -149,7 +161,7 @@ class Tensor:
 
 def _accumulate(total: np.ndarray, more: np.ndarray, fmt) -> np.ndarray:
     """Gradient accumulation is an add in the tensor's own format (as in PyTorch)."""
-    return np.asarray(_round(total + more, fmt))
+    return (_round(total + more, fmt))
 
 
 def _topological_order(root: Tensor) -> list:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import erf
 
 from .im2col import col2im, scatter_windows
 
@@ -82,6 +81,7 @@ defvjp("dropout", lambda g, ans, x, mask, **_: g * mask)
 
 
 def _gelu_grad(g, ans, x, approximate, **_):
+    from scipy.special import erf
     if approximate == "tanh":
         c = math.sqrt(2.0 / math.pi)
         t = np.tanh(c * (x + 0.044715 * x ** 3))
@@ -140,20 +140,27 @@ defvjp("embedding", _embedding_grad)
 # --- products ---------------------------------------------------------------------------------
 
 
-def _matmul_grad_a(g, ans, a, b, k, **_):
-    if b.ndim == 1:
-        g, b = g[..., None], b[None, :]
+def _as_matrices(g, a, b):
+    """1-D operands promoted as NumPy's matmul does (a as a row, b as a column), g to match."""
+    if a.ndim == 1 and b.ndim == 1:
+        return np.reshape(g, (1, 1)), a[None, :], b[:, None]
     if a.ndim == 1:
-        return k.matmul(g[..., None, :], swap(b))[..., 0, :]
-    return k.matmul(g, swap(b))
+        a, g = a[None, :], np.expand_dims(g, -2)
+    if b.ndim == 1:
+        b, g = b[:, None], np.expand_dims(g, -1)
+    return g, a, b
+
+
+def _matmul_grad_a(g, ans, a, b, k, **_):
+    g2, a2, b2 = _as_matrices(g, a, b)
+    grad = k.matmul(g2, swap(b2))
+    return grad[..., 0, :] if a.ndim == 1 else grad
 
 
 def _matmul_grad_b(g, ans, a, b, k, **_):
-    if a.ndim == 1:
-        g, a = g[..., None, :], a[:, None]
-    if b.ndim == 1:
-        return k.matmul(swap(a), g[..., None])[..., 0]
-    return k.matmul(swap(a), g)
+    g2, a2, b2 = _as_matrices(g, a, b)
+    grad = k.matmul(swap(a2), g2)
+    return grad[..., 0] if b.ndim == 1 else grad
 
 
 defvjp("matmul", _matmul_grad_a, _matmul_grad_b)

@@ -39,6 +39,13 @@ def protect_negative_values(argv: list[str]) -> list[str]:
     return [" " + t if looks_negative(t) else t for t in argv]
 
 
+def _compact(value: float) -> str:
+    """Shortest text that reads back as exactly this float64 (integers without '.0')."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+        return "-0" if value == 0 and math.copysign(1, value) < 0 else str(int(value))
+    return repr(value)
+
+
 def _pattern(value: float, fmt):
     try:
         return int(encode(value, fmt))
@@ -74,8 +81,8 @@ def _value_with_bits(value, fmt) -> str:
 
 def _describe_format(fmt) -> str:
     if fmt.is_fixed:
-        return (f"{fmt.name}: {fmt.nbits} bits, {fmt.describe_encoding()}, step 2^-{fmt.frac_bits}, "
-                f"range [{short(fmt.min)}, {short(fmt.max)}]")
+        return (f"{fmt.name}: {fmt.nbits} bits, {fmt.describe_encoding()}, "
+                f"step 2^-{fmt.frac_bits}, range [{short(fmt.min)}, {short(fmt.max)}]")
     return (f"{fmt.name}: {fmt.nbits} bits = 1 sign + {fmt.ebits} exponent + {fmt.mbits} mantissa, "
             f"bias {fmt.bias}; max {short(fmt.max)}, min normal {short(fmt.min_normal)}, "
             f"min subnormal {short(fmt.min_subnormal)}; {fmt.describe_encoding()}")
@@ -150,7 +157,7 @@ def _mode_table(fmt, x, ulp, options, rbits) -> str:
         value = float(np_round(x, fmt, mode, flags=flags, **options))
         pattern = _pattern(value, fmt)
         bits = facts.hex_pattern(pattern, fmt.nbits) if pattern is not None else "-"
-        rows.append([mode, exact(value), bits, _error_text(value, x, ulp), _flag_names(flags)])
+        rows.append([mode, _compact(value), bits, _error_text(value, x, ulp), _flag_names(flags)])
     note = ""
     if math.isfinite(x):
         p_up = facts.sr_probability(fmt, x, rbits)
@@ -162,7 +169,7 @@ def _mode_table(fmt, x, ulp, options, rbits) -> str:
             for prob, value in ((1 - p_up, toward), (p_up, away)):
                 pattern = _pattern(value, fmt)
                 bits = facts.hex_pattern(pattern, fmt.nbits) if pattern is not None else "-"
-                rows.append([f"sr p={float(prob):.6g}", exact(value), bits,
+                rows.append([f"sr p={float(prob):.6g}", _compact(value), bits,
                              _error_text(value, x, ulp), ""])
             note = (f"sr: rounds away from zero with probability floor(frac * 2^{rbits}) / "
                     f"2^{rbits} = {float(p_up):.10g}, frac = (|x| - lo) / (hi - lo).")

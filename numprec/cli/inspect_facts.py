@@ -112,7 +112,8 @@ def fields(fmt, bits: int) -> tuple[list[tuple[str, str]], str]:
     exponent = (bits >> fmt.mbits) & ((1 << fmt.ebits) - 1)
     mantissa = bits & ((1 << fmt.mbits) - 1)
     mant_text = f"{mantissa:0{fmt.mbits}b}" if fmt.mbits else ""
-    parts = [("sign", str(sign)), ("exponent", f"{exponent:0{fmt.ebits}b}"), ("mantissa", mant_text)]
+    parts = [("sign", str(sign)), ("exponent", f"{exponent:0{fmt.ebits}b}"),
+             ("mantissa", mant_text)]
     sig = f"0.{mant_text}b" if exponent == 0 else (f"1.{mant_text}b" if mant_text else "1")
     if math.isnan(value):
         meaning = "NaN"

@@ -51,8 +51,8 @@ def parse_value(text: str) -> tuple[float, Fraction | None]:
     except OverflowError:
         value = math.inf
     if math.isinf(value):
-        raise ValueError(f"value {text!r} is beyond the float64 range (max {sys.float_info.max!r}); "
-                         "numprec rounds float64 inputs")
+        raise ValueError(f"value {text!r} is beyond the float64 range "
+                         f"(max {sys.float_info.max!r}); numprec rounds float64 inputs")
     if value == 0 and key.lstrip().startswith("-"):
         value = -0.0
     return value, (None if Fraction(value) == exact else exact)
@@ -94,7 +94,7 @@ def short(value: float) -> str:
 
 def exact(value: float, max_digits: int = 80) -> str:
     """The exact decimal expansion of a float64 (every float64 has one), or its shortest repr
-    followed by '...' when the expansion is longer than max_digits significant digits."""
+    and the expansion's length when that is longer than max_digits significant digits."""
     if not math.isfinite(value):
         return short(value)
     decimal = Decimal(value)

@@ -11,7 +11,7 @@ from numba import prange
 
 from . import rng, scalar_round
 from .codes import INEXACT, KIND_FIXED, NFLAGS, P_KIND, RDN, RNA, RNE, RTO, RTZ, RUP, SR
-from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
+from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar, threads_for
 
 
 @cpu_scalar
@@ -160,13 +160,14 @@ def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, enc
 def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts,
                      encode):
     slow = np.empty(x.size, dtype=np.bool_)
-    n_slow, n_inexact = _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode)
     bad = 0
     local = np.zeros(NFLAGS, dtype=np.int64)
-    if n_slow:
-        index = np.flatnonzero(slow)
-        bad = _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, encode,
-                            local)
+    with threads_for(x.size):
+        n_slow, n_inexact = _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode)
+        if n_slow:
+            index = np.flatnonzero(slow)
+            bad = _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits,
+                                encode, local)
     if want_flags:
         local[0] += n_inexact
         counts += local
@@ -185,8 +186,14 @@ def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags
                             counts, True)
 
 
-@cpu_parallel_kernel
 def decode_kernel(bits, out, P):
+    """out[i] = value of the bit pattern bits[i] (int64)."""
+    with threads_for(bits.size):
+        _decode_pass(bits, out, P)
+
+
+@cpu_parallel_kernel
+def _decode_pass(bits, out, P):
     for i in prange(bits.size):
         out[i] = decode_scalar(np.int64(bits[i]), P)
 

@@ -140,5 +140,12 @@ SIGNATURES = {
     "decode_kernel": [(types.Array(from_dtype(np.dtype(d)), 1, "C"), F64, PARAMS)
                       for d in BIT_PATTERN_DTYPES],
 }
+SCALAR_SIGNATURES = {
+    "round_scalar": (types.float64, PARAMS, types.int64, types.boolean, types.boolean,
+                     types.int64, types.int64),
+    "encode_scalar": (types.float64, PARAMS),
+    "decode_scalar": (types.int64, PARAMS),
+    "random62": (types.uint64, types.int64),
+}
 KERNELS = {"round_kernel": round_kernel, "encode_kernel": encode_kernel,
            "decode_kernel": decode_kernel}

@@ -74,7 +74,7 @@ def launch_shape(n: int) -> tuple[int, int]:
     Python thread per GPU thread) a tiny grid that still has two blocks and strides."""
     from .gpu_jit import SIMULATOR
     if SIMULATOR:
-        return max(1, min(2, math.ceil(n / 32))), 32
+        return max(1, min(2, math.ceil(n / 16))), 16
     from numba import cuda
     threads = 256
     sm_count = cuda.get_current_device().MULTIPROCESSOR_COUNT

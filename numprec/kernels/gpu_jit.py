@@ -66,10 +66,12 @@ def gpu_kernel(func):
     return cuda.jit(**GPU_KERNEL_OPTIONS)(func)
 
 
-def compile_ptx(kernel, signature, cc=(9, 0)) -> str:
-    """PTX of a numprec kernel (a `gpu_kernel` dispatcher) for one signature; no GPU needed."""
+def compile_ptx(function, signature, cc=(9, 0), device=False) -> str:
+    """PTX of a numprec kernel or device function (a dispatcher) for one signature, compiled as
+    the kernels are (no contraction); needs no GPU."""
     if SIMULATOR:
         raise RuntimeError("compile_ptx needs the real CUDA target; this process runs the CUDA "
                            "simulator (NUMBA_ENABLE_CUDASIM=1)")
-    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
+    setattr(function.py_func, _MARK, True)
+    ptx, _ = cuda.compile_ptx(function.py_func, signature, cc=cc, device=device)
     return ptx

@@ -7,6 +7,7 @@ the float64 <-> int64 bit casts, are bound to that target's implementation).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -74,6 +75,24 @@ class _UserWideKernelLocator(_KernelStampMixin, caching.UserWideCacheLocator):
 for _locator in (_UserWideKernelLocator, _InTreeKernelLocator, _EnvDirKernelLocator):
     if _locator not in caching.CacheImpl._locator_classes:
         caching.CacheImpl._locator_classes.insert(0, _locator)
+
+
+# Below this many elements a parallel region costs more (waking threads) than it saves.
+SMALL_WORK = 1 << 15
+
+
+@contextlib.contextmanager
+def threads_for(work: int):
+    """Run the parallel kernels inside on one thread when `work` (elements, or flops) is small."""
+    previous = numba.get_num_threads()
+    if work >= SMALL_WORK or previous == 1:
+        yield
+        return
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def cpu_scalar(func):

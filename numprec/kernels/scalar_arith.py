@@ -20,6 +20,9 @@ from .codes import (DIVBYZERO, INEXACT, INVALID, KIND_FIXED, P_EMIN, P_KIND, P_M
 from .scalar_round import (bits_f64, f64_bits, overflow_result, pow2, round_scalar, round_up,
                            signed_zero, significand_exponent)
 
+# Op codes of the element-wise array kernels.
+OP_ADD, OP_SUB, OP_MUL, OP_DIV = 0, 1, 2, 3
+
 _QNAN = 0x7FF8000000000000
 _FRAC_BITS = 62          # the fraction below the target quantum is kept as floor(frac * 2^62)
 _ONE = np.int64(1) << 62
@@ -51,6 +54,15 @@ def two_prod(a, b):
     ah, al = split_half(a)
     bh, bl = split_half(b)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def exact_product(aa, ab):
+    """|a| * |b| (finite, nonzero) exactly as (hi + lo) * 2^scale: TwoProd of the integer
+    significands, which cannot over- or underflow."""
+    Ma, ea, _ = significand_exponent(aa)
+    Mb, eb, _ = significand_exponent(ab)
+    hi, lo = two_prod(np.float64(Ma), np.float64(Mb))
+    return hi, lo, ea + eb
 
 
 def next_toward(x, up):
@@ -264,7 +276,9 @@ def add_round(a, b, P, mode, saturate, ftz, rand, rbits):
 
 
 def sub_round(a, b, P, mode, saturate, ftz, rand, rbits):
-    """a - b, correctly rounded to P."""
+    """a - b, correctly rounded to P (a NaN operand is returned as it is, sign included)."""
+    if b != b and a == a:
+        return b, np.int64(0)
     return add_round(a, -b, P, mode, saturate, ftz, rand, rbits)
 
 
@@ -283,12 +297,10 @@ def mul_round(a, b, P, mode, saturate, ftz, rand, rbits):
         return round_scalar(-np.inf if negative else np.inf, P, mode, saturate, ftz, rand, rbits)
     if aa == 0.0 or ab == 0.0:
         return signed_zero(negative, P[P_KIND]), np.int64(0)
-    Ma, ea, _ = significand_exponent(aa)
-    Mb, eb, _ = significand_exponent(ab)
-    hi, lo = two_prod(np.float64(Ma), np.float64(Mb))
+    hi, lo, scale = exact_product(aa, ab)
     if negative:
         hi, lo = -hi, -lo
-    return round_parts(hi, lo, 0.0, ea + eb, P, mode, saturate, ftz, rand, rbits)
+    return round_parts(hi, lo, 0.0, scale, P, mode, saturate, ftz, rand, rbits)
 
 
 def div_round(a, b, P, mode, saturate, ftz, rand, rbits):
@@ -399,10 +411,7 @@ def fma_round(a, b, c, P, mode, saturate, ftz, rand, rbits):
         return zero_result(False, mode, P)
     if ac == 0.0:
         return mul_round(a, b, P, mode, saturate, ftz, rand, rbits)
-    Ma, ea, _ = significand_exponent(aa)
-    Mb, eb, _ = significand_exponent(ab)
-    ph, pl = two_prod(np.float64(Ma), np.float64(Mb))
-    scale = ea + eb
+    ph, pl, scale = exact_product(aa, ab)
     if pneg:
         ph, pl = -ph, -pl
     Mc, ec, exc = significand_exponent(ac)

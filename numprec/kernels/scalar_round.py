@@ -276,7 +276,9 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
 
     limit = P[P_MAXM_NEG] if negative else P[P_MAXM_POS]
     qmax = P[P_QMAX]
-    if q > qmax or (q == qmax and keep > limit):
+    # Overflow iff keep * 2^q > limit * 2^qmax (without subnormals, q = emin may exceed qmax in
+    # formats with a tiny exponent range, while keep <= 1 there).
+    if q >= qmax and keep != 0 and (q - qmax >= 54 or (keep << (q - qmax)) > limit):
         return overflow_result(negative, mode, saturate, P)
 
     flags = np.int64(INEXACT) if inexact else np.int64(0)

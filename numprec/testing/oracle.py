@@ -306,19 +306,25 @@ def reference_encode(value, fmt) -> int:
 
 
 def representable_values(fmt, max_bits: int = 20):
-    """All finite values of fmt as a sorted float64 numpy array (zero once, as +0.0).
+    """All finite values of fmt as a sorted, read-only float64 numpy array (zero once, as +0.0).
 
     Enumerates every bit pattern, so formats wider than `max_bits` bits are refused."""
-    import numpy as np
-
     fmt = get_format(fmt)
     if fmt.nbits > max_bits:
         raise ValueError(f"{fmt.name} has {fmt.nbits}-bit patterns; enumerating more than "
                          f"2**{max_bits} is refused (raise max_bits to insist)")
+    return _representable_values(fmt)
+
+
+@functools.lru_cache(maxsize=64)
+def _representable_values(fmt):
+    import numpy as np
+
     values = {reference_decode(b, fmt) for b in range(2 ** fmt.nbits)}
-    finite = sorted(v for v in values if math.isfinite(v))
-    out = np.array(finite, dtype=np.float64)
-    return np.unique(out + 0.0)  # +0.0 turns -0.0 into +0.0; unique merges the zeros
+    finite = np.array(sorted(v for v in values if math.isfinite(v)), dtype=np.float64)
+    out = np.unique(finite + 0.0)  # +0.0 turns -0.0 into +0.0; unique merges the zeros
+    out.setflags(write=False)
+    return out
 
 
 __all__ = ["MODES", "FLAG_NAMES", "SR_BITS", "Limits", "limits_of", "reference_round", "reference_encode",

@@ -9,6 +9,8 @@ same contract, docs/rounding.md, and is itself checked against the Fraction orac
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..kernels.rng import key_from_seed
@@ -66,6 +68,10 @@ class TableOracle:
     def __init__(self, fmt, max_bits: int = 20):
         self.limits = lim = limits_of(fmt)
         self.fmt = lim.fmt
+        smallest_half = lim.step_at(0) / 2
+        if (not lim.fixed and self.fmt.mbits > 51) or smallest_half < Fraction(2) ** -1074 or (
+                max(lim.virtual_pos, lim.virtual_neg) >= Fraction(2) ** 1024):
+            raise ValueError(f"{self.fmt.name}: its midpoints are not all exact float64 values")
         values = representable_values(self.fmt, max_bits)
         self.values = values
         pos = values[values >= 0]
@@ -74,11 +80,6 @@ class TableOracle:
                       True: np.append(neg, float(lim.virtual_neg))}
         self.max_mag = {False: float(lim.max_pos), True: float(lim.max_neg)}
         self.min_normal = None if lim.fixed else float(lim.min_normal)
-        for grid in self.grids.values():
-            mids = (grid[:-1] + grid[1:]) / 2
-            exact = (mids - grid[:-1] == grid[1:] - mids) & (mids > grid[:-1])
-            if not np.isfinite(grid[-1]) or not exact.all():
-                raise ValueError(f"{self.fmt.name}: its midpoints are not all exact float64 values")
 
     def _signed(self, magnitude, negative: bool):
         """Apply the sign; a negative zero only where the format has one."""

@@ -81,7 +81,7 @@ def test_non_contiguous_device_array_is_refused():
 
 def test_unsupported_dtypes_are_refused():
     with pytest.raises(TypeError, match="device array x has dtype float32"):
-        GPU.round_into(cuda.to_device(X.astype(np.float32)), cuda.device_array(X.size),
+        GPU.round_into(cuda.to_device(np.zeros(X.size, np.float32)), cuda.device_array(X.size),
                        *_round_args())
     with pytest.raises(TypeError, match="device array bits has dtype int16"):
         GPU.decode_into(cuda.to_device(np.zeros(4, np.int16)), cuda.device_array(4),

@@ -16,7 +16,7 @@ from numprec.kernels import gpu_dispatch, gpu_parity
 from numprec.kernels.codes import MODES
 
 GPU = gpu_dispatch.kernel_set()  # raises GPUUnavailableError when numba.cuda is not usable
-N = 96  # the simulator runs one Python thread per GPU thread: keep inputs small
+N = 64  # the simulator runs one Python thread per GPU thread: keep inputs small
 
 
 def _assert_identical(result):

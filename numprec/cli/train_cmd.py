@@ -1,0 +1,65 @@
+"""`numprec train`: train a small model on the 8x8 digits under a precision policy."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+HELP = "train a small model under a precision policy (summary.json + metrics.parquet)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", default="mlp", choices=("mlp", "cnn"),
+                        help="mlp (64-256-10) or cnn (two conv layers); default mlp")
+    parser.add_argument("--data", default="digits",
+                        help="'digits' (8x8 digits) or a .npz with arrays images and labels")
+    parser.add_argument("--policy", default="fp32",
+                        help="preset (fp64, fp32, fp16, fp16-amp, bf16-amp, fp8-hybrid) or a "
+                             ".toml/.json policy file; default fp32")
+    parser.add_argument("--steps", type=int, default=400, help="optimizer steps (default 400)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    parser.add_argument("--batch", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    parser.add_argument("--optimizer", default="adam", choices=("adam", "adamw", "sgd"))
+    parser.add_argument("--checkpoint-every", type=int, default=50,
+                        help="write DIR/checkpoint.npz every N steps (default 50)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _dataset(spec: str, seed: int) -> dict:
+    from ..data.digits import load_digits, load_npz, split_dataset
+    if spec == "digits":
+        return split_dataset(*load_digits(), seed=seed)
+    if spec.lower().endswith(".npz"):
+        if not os.path.isfile(spec):
+            raise ValueError(f"data file {spec!r} does not exist")
+        images, labels = load_npz(spec)
+        return split_dataset(images, labels, seed=seed, n_train=int(len(images) * 0.8), scale=1.0)
+    raise ValueError(f"unknown data {spec!r}; valid: digits, or a path to a .npz file")
+
+
+def run(args, out=None) -> int:
+    from ..training import TrainConfig, TrainingStopped, train
+    out = out or sys.stdout
+    config = TrainConfig(model=args.model, policy=args.policy, steps=args.steps, seed=args.seed,
+                         batch=args.batch, lr=args.lr, optimizer=args.optimizer,
+                         checkpoint_every=args.checkpoint_every)
+    config.check()
+    data = _dataset(args.data, args.seed)
+    if data["train_x"].shape[1] != 64:
+        raise ValueError(f"the models take 64 features (8x8 images); {args.data} has "
+                         f"{data['train_x'].shape[1]}")
+    start = time.perf_counter()
+    try:
+        summary = train(config, data, out=args.out, progress=not args.no_progress)
+    except TrainingStopped as stop:
+        kept = stop.checkpoint or "none (no checkpoint had been written yet)"
+        print(f"numprec: training stopped: {stop}; last good checkpoint: {kept}; partial "
+              f"results in {args.out}", file=sys.stderr)
+        return 1
+    print(f"{summary['policy']}: {summary['steps']} steps in {time.perf_counter() - start:.1f} s, "
+          f"final loss {summary['final_loss']:.4f}, test accuracy {summary['test_accuracy']:.4f}, "
+          f"skipped steps {summary['skipped_steps']}, loss scale {summary['final_loss_scale']:g}; "
+          f"wrote {os.path.join(args.out, 'summary.json')}", file=out)
+    return 0

@@ -1,0 +1,159 @@
+"""CPU kernels for the accumulation models (numprec.sum, dot, matmul).
+
+The scalar accumulation code (scalar_accum) is compiled here with everything it calls. Rows run
+in parallel; each row's steps run in order, so results do not depend on the thread count. The
+sequential matmul has a tiled kernel (a block of output columns accumulated together, the inner
+loop reading B's rows contiguously) running the very same step function as the generic kernel.
+"""
+import numba
+import numpy as np
+from numba import prange
+
+from . import rng, scalar_accum, scalar_arith, scalar_round
+from .codes import NFLAGS, P_MBITS
+from .cpu import _bits_f64, _f64_bits
+from .cpu_arith import ARITH_NAMES, ROUND_NAMES
+from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
+from .scalar_accum import C_EXACT, C_FTZ, C_MODE, C_RBITS, C_SAT, K_OUT, K_STEP
+
+ACCUM_NAMES = ["draw", "jam", "round_value", "add_product", "first_product", "load_term",
+               "fast_step", "sequential_range", "pairwise_row", "blocked_row", "kahan_row", "fused_group",
+               "fused_row", "reduce_row"]
+
+S = compile_scalars([scalar_round, rng, scalar_arith, scalar_accum],
+                    ROUND_NAMES + ["fast_path_limits", "round_fast"] + ARITH_NAMES + ACCUM_NAMES,
+                    cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
+
+reduce_row = S.reduce_row
+add_product = S.add_product
+first_product = S.first_product
+round_scalar = S.round_scalar
+fast_path_limits = S.fast_path_limits
+draw = S.draw
+fast_step = S.fast_step
+
+SCRATCH = max(scalar_accum.PAIRWISE_DEPTH, 2 * (256 + 1))
+TILE = 16  # output columns accumulated together by the sequential matmul kernel
+
+
+@cpu_parallel_kernel
+def reduce_kernel(x, y, n, out, C, PA, PP, PB, PO, keys, row_flags):
+    """out[r] = the reduction of the n terms of row r (x[r*n : (r+1)*n], times y's when
+    C uses y); row_flags[r] = the OR of its flags."""
+    fast = fast_path_limits(PA)
+    for r in prange(out.size):
+        fscratch = np.empty(SCRATCH, dtype=np.float64)
+        iscratch = np.empty(SCRATCH, dtype=np.int64)
+        value, flags = reduce_row(x, r * n, 1, y, r * n, 1, n, r, C, PA, PP, PB, PO, keys, fast,
+                                  fscratch, iscratch)
+        out[r] = value
+        row_flags[r] = flags
+
+
+@cpu_parallel_kernel
+def matmul_kernel(a, bt, a_batch, b_batch, m, n, k, out, C, PA, PP, PB, PO, keys, row_flags):
+    """out[o, i, j] = reduction over l of a[a_batch[o], i, l] * bt[b_batch[o], j, l] (flat
+    C-order arrays; bt is B transposed so that both factors are contiguous)."""
+    fast = fast_path_limits(PA)
+    for oi in prange(a_batch.size * m):
+        o = oi // m
+        i = oi - o * m
+        fscratch = np.empty(SCRATCH, dtype=np.float64)
+        iscratch = np.empty(SCRATCH, dtype=np.int64)
+        xo = (a_batch[o] * m + i) * k
+        for j in range(n):
+            r = oi * n + j
+            value, flags = reduce_row(a, xo, 1, bt, (b_batch[o] * n + j) * k, 1, k, r, C, PA,
+                                      PP, PB, PO, keys, fast, fscratch, iscratch)
+            out[r] = value
+            row_flags[r] = flags
+
+
+@cpu_scalar
+def bit_index(single):
+    """Position of the only set bit of `single` (exact: a power of two below 2^53)."""
+    return np.int64(np.log2(np.float64(single)))
+
+
+@cpu_scalar
+def _fast_steps(acc, acc_flags, av, b, brow, r0, k, l, width, mode, fast, keys, rbits, jam_ok):
+    """fast_step on each column of a tile; returns the bit mask of the columns it refused."""
+    numba.literally(mode)
+    refused = np.int64(0)
+    for jj in range(width):
+        rand = draw(keys, K_STEP, (r0 + jj) * k + l, mode)
+        value, ok, inexact = fast_step(acc[jj], av, b[brow + jj], mode, fast, rand, rbits)
+        ok = ok & jam_ok
+        acc[jj] = value if ok else acc[jj]
+        acc_flags[jj] |= np.int64(inexact & ok)
+        refused |= np.int64(not ok) << jj
+    return refused
+
+
+@cpu_scalar
+def _sequential_rows(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_flags, fast,
+                     oi, mode, acc, acc_flags):
+    """Output row oi of the tiled sequential matmul; `mode` is a constant at each call site.
+    Each step of a tile first tries fast_step on every column; the rare columns it refuses
+    get the general step afterwards (kept out of the inner loop, which stays small)."""
+    numba.literally(mode)
+    sat = C[C_SAT] != 0
+    ftz = C[C_FTZ] != 0
+    rbits = C[C_RBITS]
+    exact = C[C_EXACT] != 0
+    jam_ok = exact and PA[P_MBITS] <= 50
+    o = oi // m
+    i = oi - o * m
+    xo = (a_batch[o] * m + i) * k
+    bo = b_batch[o] * k * n
+    for j0 in range(0, n, TILE):
+        width = min(TILE, n - j0)
+        r0 = oi * n + j0
+        av = a[xo]
+        for jj in range(width):
+            acc[jj], acc_flags[jj] = first_product(
+                av, b[bo + j0 + jj], PA, mode, sat, ftz, draw(keys, K_STEP, (r0 + jj) * k, mode),
+                rbits, exact, fast)
+        for l in range(1, k):
+            av = a[xo + l]
+            brow = bo + l * n + j0
+            if width == TILE:  # a constant trip count: LLVM unrolls the tile
+                refused = _fast_steps(acc, acc_flags, av, b, brow, r0, k, l, TILE, mode, fast,
+                                      keys, rbits, jam_ok)
+            else:
+                refused = _fast_steps(acc, acc_flags, av, b, brow, r0, k, l, width, mode, fast,
+                                      keys, rbits, jam_ok)
+            while refused:
+                jj = bit_index(refused & -refused)
+                refused &= refused - 1
+                value, flags = add_product(acc[jj], av, b[brow + jj], PA, mode, sat, ftz,
+                                           draw(keys, K_STEP, (r0 + jj) * k + l, mode), rbits,
+                                           exact, fast)
+                acc[jj] = value
+                acc_flags[jj] |= flags
+        for jj in range(width):
+            value, flags = round_scalar(acc[jj], PO, mode, sat, ftz,
+                                        draw(keys, K_OUT, r0 + jj, mode), rbits)
+            out[r0 + jj] = value
+            row_flags[r0 + jj] = acc_flags[jj] | flags
+
+
+@cpu_parallel_kernel
+def matmul_sequential_kernel(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_flags,
+                             mode):
+    """The sequential order, tiled: TILE output columns at a time, B read row by row (b is B
+    itself, C-order (batch, k, n)). Same steps and draws as matmul_kernel. `mode` (= C's) is
+    compiled in as a constant (numba.literally): a runtime mode costs the fast path 4x."""
+    numba.literally(mode)
+    fast = fast_path_limits(PA)
+    for oi in prange(a_batch.size * m):
+        acc = np.empty(TILE, dtype=np.float64)
+        acc_flags = np.empty(TILE, dtype=np.int64)
+        _sequential_rows(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_flags, fast,
+                         oi, mode, acc, acc_flags)
+
+
+def count_flags(row_flags, counts):
+    """Add to counts[f] the number of elements whose flags include bit f."""
+    for bit in range(NFLAGS):
+        counts[bit] += int(np.count_nonzero(row_flags & (1 << bit)))
