@@ -1,21 +1,23 @@
-"""The engine's one call into numprec.round, and small kernels kept on the calling thread.
+"""The engine's one call into numprec.round, and its float64 matrix product.
 
-Training runs many small kernels (a batch of activations, a bias, a 32x64 by 64x256 product).
-numprec's CPU rounding kernels and OpenBLAS are multi-threaded; on a busy machine waking their
-thread pools costs milliseconds per call, far more than the work itself. Kernels below
-SERIAL_BELOW elements (or multiply-adds) therefore run on the calling thread. Results are the
-same bits: rounding is element-wise, and OpenBLAS splits a product over output blocks, never
-inside one dot product.
+Training runs many small products (a 32x64 by 64x256 matmul). OpenBLAS is multi-threaded; on a
+busy machine waking its thread pool costs milliseconds per call, far more than the work itself,
+so products below SERIAL_MATMUL_BELOW multiply-adds run on the calling thread. The bits are the
+same: OpenBLAS splits a product over blocks of the output, never inside one dot product.
+(numprec's rounding kernels make the same choice for small arrays themselves.)
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from .. import ops as _ops
 
-SERIAL_BELOW = 1 << 15
 SERIAL_MATMUL_BELOW = 1 << 22  # multiply-adds
+
+
+def round_array(x, fmt, mode: str = "rne", *, seed=None, saturate: bool = False) -> np.ndarray:
+    """numprec.round(x, fmt, mode, ...) as a float64 ndarray (0-d for scalars)."""
+    return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
 
 
 def _blas_controllers() -> list:
@@ -31,39 +33,28 @@ def _blas_controllers() -> list:
 _BLAS = _blas_controllers()
 
 
-class serial_threads:
-    """Run the enclosed numba kernels and BLAS calls on one thread."""
+class single_threaded_blas:
+    """Run the enclosed BLAS calls on one thread (restoring the thread counts after)."""
 
-    __slots__ = ("_numba", "_blas")
+    __slots__ = ("_threads",)
 
     def __enter__(self):
-        self._numba = numba.get_num_threads()
-        numba.set_num_threads(1)
-        self._blas = [lib.get_num_threads() for lib in _BLAS]
+        self._threads = [lib.get_num_threads() for lib in _BLAS]
         for lib in _BLAS:
             lib.set_num_threads(1)
         return self
 
     def __exit__(self, *exc):
-        numba.set_num_threads(self._numba)
-        for lib, threads in zip(_BLAS, self._blas):
+        for lib, threads in zip(_BLAS, self._threads):
             lib.set_num_threads(threads)
         return False
-
-
-def round_array(x, fmt, mode: str = "rne", *, seed=None, saturate: bool = False) -> np.ndarray:
-    """numprec.round(x, fmt, mode, ...) as a float64 ndarray (0-d for scalars)."""
-    if np.size(x) >= SERIAL_BELOW:
-        return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
-    with serial_threads():
-        return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
 
 
 def float64_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """np.matmul in float64 (small products on the calling thread)."""
     rows, cols = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)
     work = max(np.size(a) * cols, np.size(b) * rows)  # multiply-adds, batches included
-    if work >= SERIAL_MATMUL_BELOW:
+    if work >= SERIAL_MATMUL_BELOW or not _BLAS:
         return np.matmul(a, b)
-    with serial_threads():
+    with single_threaded_blas():
         return np.matmul(a, b)

@@ -28,7 +28,8 @@ S = compile_scalars(
     [scalar_round, rng],
     ["pow2", "bit_length", "significand_exponent", "signed_zero", "split_at",
      "stochastic_threshold", "round_up", "overflow_result", "fast_path_limits", "round_fast",
-     "fixed_fast_limits", "round_fast_fixed", "encode_fixed_fast", "encode_normal", "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
+     "fixed_fast_limits", "round_fast_fixed", "encode_fixed_fast", "encode_normal",
+     "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
     cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
 
 round_scalar = S.round_scalar
@@ -44,8 +45,8 @@ random62 = S.random62
 
 
 @cpu_scalar
-def _fast_one(x, out, slow, i, P, mode, s, lowest, highest, fixed_limits, fixed, key, offset,
-              rbits, encode):
+def _fast_one(x, out, slow, i, P, mode, s, lowest, highest, zero_sign, fixed_limits, fixed, key,
+              offset, rbits, encode):
     """Fast path for element i; marks slow[i] when the general path is needed; returns
     (needs the general path, inexact). `fixed` selects the fixed-point variant."""
     rand = random62(key, offset + i) if mode == SR else np.int64(0)
@@ -56,7 +57,7 @@ def _fast_one(x, out, slow, i, P, mode, s, lowest, highest, fixed_limits, fixed,
         else:
             out[i] = value
     else:
-        value, ok, inexact = round_fast(x[i], mode, s, lowest, highest, rand, rbits)
+        value, ok, inexact = round_fast(x[i], mode, s, lowest, highest, zero_sign, rand, rbits)
         if encode:
             out[i] = encode_normal(value, P)
         else:
@@ -70,7 +71,7 @@ def _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode):
     """Fast pass over all elements, one loop per mode so that the mode is a constant in each
     (LLVM then vectorises it). Returns (elements left for the general pass, inexact count among
     the others)."""
-    s, lowest, highest = fast_path_limits(P)
+    s, lowest, highest, zero_sign = fast_path_limits(P)
     fixed_limits = fixed_fast_limits(P)
     fixed = P[P_KIND] == KIND_FIXED
     n = x.size
@@ -78,44 +79,44 @@ def _fast_pass(x, out, slow, P, mode, key, offset, rbits, encode):
     n_inexact = 0
     if mode == RNE:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RNE, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RNE, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RNA:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RNA, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RNA, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RTZ:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RTZ, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RTZ, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RUP:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RUP, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RUP, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RDN:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RDN, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RDN, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     elif mode == RTO:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, RTO, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, RTO, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     else:
         for i in prange(n):
-            a, b = _fast_one(x, out, slow, i, P, SR, s, lowest, highest, fixed_limits, fixed, key,
-                             offset, rbits, encode)
+            a, b = _fast_one(x, out, slow, i, P, SR, s, lowest, highest, zero_sign, fixed_limits,
+                             fixed, key, offset, rbits, encode)
             n_slow += a
             n_inexact += b
     return n_slow, n_inexact

@@ -59,7 +59,7 @@ def jam(t, err):
 
 def round_value(v, P, mode, saturate, ftz, rand, rbits, fast):
     """round_scalar(v) through round_fast when v lies in the format's normal range."""
-    value, ok, inexact = round_fast(v, mode, fast[0], fast[1], fast[2], rand, rbits)
+    value, ok, inexact = round_fast(v, mode, fast[0], fast[1], fast[2], fast[3], rand, rbits)
     if ok:
         return value, np.int64(INEXACT) if inexact else np.int64(0)
     return round_scalar(v, P, mode, saturate, ftz, rand, rbits)
@@ -96,7 +96,8 @@ def fast_step(s, a, b, mode, fast, rand, rbits):
     odd_needed = (err != 0.0) & ((tb & 1) == 0)
     step = np.int64(1) if (err > 0.0) == (t > 0.0) else np.int64(-1)
     tb += np.int64(odd_needed) * step
-    value, ok, inexact = round_fast(bits_f64(tb), mode, fast[0], fast[1], fast[2], rand, rbits)
+    value, ok, inexact = round_fast(bits_f64(tb), mode, fast[0], fast[1], fast[2], fast[3], rand,
+                                     rbits)
     return value, ok & ((mode != SR) | (err == 0.0)), inexact
 
 

@@ -134,20 +134,22 @@ def overflow_result(negative, mode, saturate, P):
 
 
 def fast_path_limits(P):
-    """(shift, lowest, highest) for round_fast: the float64 mantissa bits below the format's
-    quantum, and the |x| bit-pattern range where the fast path applies (min normal .. max).
-    Fixed point never takes the fast path (lowest > highest)."""
+    """(shift, lowest, highest, zero sign mask) for round_fast: the float64 mantissa bits below
+    the format's quantum, the |x| bit-pattern range where the fast path applies (min normal ..
+    max; zeros too), and the sign bit a zero keeps (none in fnuz). Fixed point never takes this
+    fast path (lowest > highest)."""
     if P[P_KIND] == KIND_FIXED:
-        return np.int64(0), np.int64(1), np.int64(0)
+        return np.int64(0), np.int64(1), np.int64(0), np.int64(0)
     mbits = P[P_MBITS]
     s = 52 - mbits
     lowest = np.int64(P[P_EMIN] + 1023) << 52
     highest = (np.int64(P[P_QMAX] + mbits + 1023) << 52) | (
         (P[P_MAXM_POS] - (np.int64(1) << mbits)) << s)
-    return s, lowest, highest
+    zero_sign = np.int64(0) if P[P_KIND] == KIND_FNUZ else np.int64(-0x7FFFFFFFFFFFFFFF - 1)
+    return s, lowest, highest, zero_sign
 
 
-def round_fast(x, mode, s, lowest, highest, rand, rbits):
+def round_fast(x, mode, s, lowest, highest, zero_sign, rand, rbits):
     """Branch-light rounding of x whose magnitude is a normal number of the format.
 
     The quantum sits at bit s of the float64 pattern, so rounding is integer arithmetic on the
@@ -178,8 +180,12 @@ def round_fast(x, mode, s, lowest, highest, rand, rbits):
     else:
         up = (rand >> (62 - rbits)) < stochastic_threshold(rem, s, rbits)
     rb = (keep + np.int64(up)) << s
-    ok = babs >= lowest and babs < _INF_BITS and rb <= highest  # (inf/NaN could carry into the sign)
-    return bits_f64(rb | (b ^ babs)), ok, inexact
+    sign = b ^ babs
+    if babs == 0:
+        sign &= zero_sign
+    # (inf/NaN are excluded first: their carry could reach the sign bit)
+    ok = (babs >= lowest and babs < _INF_BITS and rb <= highest) or babs == 0
+    return bits_f64(rb | sign), ok, inexact
 
 
 def fixed_fast_limits(P):
@@ -227,13 +233,15 @@ def encode_fixed_fast(v, limits, P):
 
 
 def encode_normal(v, P):
-    """Bit pattern of a value known to be a normal number of the float format P (branch-free)."""
+    """Bit pattern of a value known to be zero or a normal number of the float format P."""
     b = f64_bits(v)
     babs = b & _ABS_MASK
     mbits = P[P_MBITS]
+    sign = np.int64(b < 0) << (P[P_NBITS] - 1)
+    if babs == 0:
+        return sign
     biased = (babs >> 52) - 1023 + P[P_BIAS]
     mant = (babs >> (52 - mbits)) & ((np.int64(1) << mbits) - 1)
-    sign = np.int64(b < 0) << (P[P_NBITS] - 1)
     return sign | (biased << mbits) | mant
 
 

@@ -187,10 +187,15 @@ def exhaustive_inputs(fmt, max_bits: int = 20) -> np.ndarray:
     """Every input class of a small format, both signs: each representable value and its float64
     neighbours, each midpoint between grid neighbours (including the one between max and the
     virtual neighbour, and the one between 0 and the smallest step) and its float64 neighbours,
-    the virtual neighbour and beyond, the smallest float64 subnormal, +-0, +-inf and NaNs of both
+    the virtual neighbour and beyond, every float64 binade (2^k, 1.5 * 2^k and the largest value
+    below 2^(k+1), for every k), +-0, +-inf and NaNs of both
     signs with several payloads (quiet, signalling, all ones)."""
     oracle = TableOracle(fmt, max_bits)
-    parts = []
+    # one of each float64 binade, far outside the format's range too (shifts by the distance
+    # between exponents must not overflow anywhere)
+    binades = np.ldexp(1.0, np.arange(-1074, 1024))
+    with np.errstate(over="ignore"):  # 2^1024 is inf, and nextafter(inf, 0) the largest float64
+        parts = [binades, binades * 1.5, np.nextafter(binades * 2, 0.0)]
     for grid in oracle.grids.values():
         mids = (grid[:-1] + grid[1:]) / 2
         anchors = np.concatenate([grid, mids, [2 * grid[-1], 5e-324, np.finfo(np.float64).max]])
