@@ -1,8 +1,11 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles, and the `small_fmt` parametrization.
 
-HYPOTHESIS_PROFILE selects one; without it, "ci" when the CI environment variable is set (CI runs
-must be reproducible: derandomized, no deadline because JIT compilation and shared cores make
-timings meaningless) and "dev" otherwise. "thorough" is for a long local run.
+HYPOTHESIS_PROFILE selects a profile; without it, "ci" when the CI environment variable is set
+(CI runs must be reproducible: derandomized, no deadline because JIT compilation and shared cores
+make timings meaningless) and "dev" otherwise. "thorough" is for a long local run.
+
+A test that takes an argument named `small_fmt` runs once for every format small enough to sweep
+exhaustively (see small_formats).
 """
 import os
 
@@ -12,7 +15,8 @@ _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", derandomize=True, max_examples=60, print_blob=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)
 settings.register_profile("thorough", max_examples=2000, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+_DEFAULT_PROFILE = "ci" if os.environ.get("CI") else "dev"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or _DEFAULT_PROFILE)
 
 
 def small_formats():

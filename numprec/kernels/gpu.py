@@ -1,8 +1,10 @@
-"""GPU (numba.cuda) element-wise kernels: the scalar rounding kernels compiled as device functions.
+"""GPU (numba.cuda) rounding kernels, and the scalar kernels compiled as CUDA device functions.
 
-The scalar modules are the very ones the CPU kernels compile (numprec.kernels.scalar_round, rng),
-compiled here with `compile_scalars` and the CUDA primitives: one source of truth, so the GPU gives
-the CPU's bits. Array kernels use a grid-stride loop over flat contiguous arrays; exception flags
+The scalar modules are the very ones the CPU kernels compile (scalar_round, rng, scalar_arith,
+scalar_accum), compiled here once, into `S`, with `compile_scalars` and the CUDA primitives: one
+source of truth, so the GPU gives the CPU's bits (gpu_arith and gpu_accum use `S` too). Array
+kernels use a grid-stride loop over flat contiguous arrays; each element takes the branch-light
+fast path (round_fast) and falls back to the general round_scalar, as on the CPU. Exception flags
 are tallied per thread, summed per block in shared memory and added to `counts` with one atomic
 per block and flag, and only when asked. Launching (grid size, host/device copies) lives in
 numprec.kernels.gpu_dispatch.
@@ -12,7 +14,7 @@ import inspect
 import numpy as np
 from numba import cuda, from_dtype, types
 
-from . import rng, scalar_round
+from . import rng, scalar_accum, scalar_arith, scalar_round
 from .codes import NFLAGS, P_NBITS, SR
 from .gpu_jit import SIMULATOR, gpu_device, gpu_kernel
 from .jit import compile_scalars
@@ -46,10 +48,12 @@ def scalar_names(module, primitives=PRIMITIVES):
             and name not in primitives]
 
 
-S = compile_scalars([scalar_round, rng], scalar_names(scalar_round) + scalar_names(rng),
+SCALAR_MODULES = (scalar_round, rng, scalar_arith, scalar_accum)
+S = compile_scalars(SCALAR_MODULES, [name for m in SCALAR_MODULES for name in scalar_names(m)],
                     gpu_device, PRIMITIVES)
 
-round_scalar = S.round_scalar
+round_value = S.round_value  # round_fast, else round_scalar: (value, flags)
+fast_path_limits = S.fast_path_limits
 encode_scalar = S.encode_scalar
 decode_scalar = S.decode_scalar
 random62 = S.random62
@@ -91,9 +95,10 @@ def round_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags,
     block = cuda.shared.array(TALLY_SLOTS, types.int64)
     if want_flags:
         start_tallies(local, block)
+    fast = fast_path_limits(P)
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
         rand = random62(key, offset + i) if mode == SR else np.int64(0)
-        value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
+        value, flags = round_value(x[i], P, mode, saturate, ftz, rand, rbits, fast)
         out[i] = value
         if want_flags:
             tally_flags(local, flags)
@@ -108,9 +113,10 @@ def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags
     local = cuda.local.array(TALLY_SLOTS, types.int64)
     block = cuda.shared.array(TALLY_SLOTS, types.int64)
     start_tallies(local, block)
+    fast = fast_path_limits(P)
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
         rand = random62(key, offset + i) if mode == SR else np.int64(0)
-        value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
+        value, flags = round_value(x[i], P, mode, saturate, ftz, rand, rbits, fast)
         code = encode_scalar(value, P)
         out[i] = code
         if code == -1:  # not `< 0`: 64-bit patterns of negative values are negative int64

@@ -1,5 +1,6 @@
 """GPU element-wise arithmetic kernels (add, sub, mul, div, sqrt, fma): the scalar_arith functions
-compiled as CUDA device functions, with the same signatures as numprec.kernels.cpu_arith.
+(compiled as CUDA device functions in numprec.kernels.gpu) in kernels with the same signatures as
+numprec.kernels.cpu_arith.
 
 Each kernel is a grid-stride loop over flat contiguous arrays; flags are tallied as in
 numprec.kernels.gpu (per block in shared memory, one atomic per block and flag), only when asked.
@@ -7,24 +8,18 @@ numprec.kernels.gpu (per block in shared memory, one atomic per block and flag),
 import numpy as np
 from numba import cuda, types
 
-from . import rng, scalar_arith, scalar_round
 from .codes import SR
-from .gpu import (F64, PARAMS, PRIMITIVES, ROUNDING_ARGS, TALLY_SLOTS, publish_tallies,
-                  scalar_names, start_tallies, tally_flags)
-from .gpu_jit import gpu_device, gpu_kernel
-from .jit import compile_scalars
+from .gpu import (F64, PARAMS, ROUNDING_ARGS, TALLY_SLOTS, S, publish_tallies, start_tallies,
+                  tally_flags)
+from .gpu_jit import gpu_kernel
 
-A = compile_scalars([scalar_round, rng, scalar_arith],
-                    scalar_names(scalar_round) + scalar_names(rng) + scalar_names(scalar_arith),
-                    gpu_device, PRIMITIVES)
-
-random62 = A.random62
-add_round = A.add_round
-sub_round = A.sub_round
-mul_round = A.mul_round
-div_round = A.div_round
-sqrt_round = A.sqrt_round
-fma_round = A.fma_round
+random62 = S.random62
+add_round = S.add_round
+sub_round = S.sub_round
+mul_round = S.mul_round
+div_round = S.div_round
+sqrt_round = S.sqrt_round
+fma_round = S.fma_round
 
 
 @gpu_kernel

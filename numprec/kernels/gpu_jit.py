@@ -9,19 +9,24 @@ Three things differ from a plain `cuda.jit`:
   switch for it, so the two call sites of `compile_cuda` (kernel launch and `compile_ptx`) are
   wrapped; the wrapper adds `fma=0` only for functions marked by `gpu_kernel`, so user kernels in
   the same process are untouched. tests/kernels/test_gpu_ptx.py checks the emitted PTX.
-- Device functions are inlined at the Numba IR level (`inline="always"`): a kernel then compiles
-  as one unit, which also lets `compile_ptx` build every kernel on a machine without a GPU
-  (compiling a separate device function asks the driver for the current device).
+- `compile_ptx` builds any kernel on a machine without a GPU: numba-cuda compiles each device
+  function a kernel calls on its own, asking the driver for the current device's compute
+  capability, so while compiling for a target with no GPU present that question is answered
+  with the target's capability. (Inlining device functions at the Numba IR level avoids the
+  question too, but makes the arithmetic kernels take minutes to type.)
 - The simulator (NUMBA_ENABLE_CUDASIM=1, read when numba.cuda is first imported) runs the same
   Python functions on the host; `SIMULATOR` tells which target this process has.
 """
 from __future__ import annotations
 
+import contextlib
+from types import SimpleNamespace
+
 from numba import cuda
 
 SIMULATOR = bool(cuda.config.ENABLE_CUDASIM)
 
-GPU_DEVICE_OPTIONS = dict(device=True, inline="always", fastmath=False)
+GPU_DEVICE_OPTIONS = dict(device=True, fastmath=False)
 # lto=False: the kernel goes through the PTX checked by the tests (the simulator has no lto switch).
 GPU_KERNEL_OPTIONS = dict(fastmath=False) if SIMULATOR else dict(fastmath=False, lto=False)
 NVVM_NO_CONTRACTION = {"fma": False}
@@ -56,14 +61,30 @@ if not SIMULATOR:
 
 
 def gpu_device(func):
-    """Compile a scalar helper as a CUDA device function (inlined into its callers)."""
-    return cuda.jit(**GPU_DEVICE_OPTIONS)(func)
+    """Compile a scalar helper as a CUDA device function."""
+    return cuda.jit(func, **GPU_DEVICE_OPTIONS)
 
 
 def gpu_kernel(func):
     """Compile an array kernel for CUDA, without FMA contraction."""
     setattr(func, _MARK, True)
-    return cuda.jit(**GPU_KERNEL_OPTIONS)(func)
+    # cuda.jit(func, ...), not cuda.jit(...)(func): numba-cuda 0.30's decorator form drops lto.
+    return cuda.jit(func, **GPU_KERNEL_OPTIONS)
+
+
+@contextlib.contextmanager
+def _compute_capability_without_gpu(cc):
+    """Let device functions compile for `cc` where no GPU can be asked for its capability."""
+    from numba.cuda import dispatcher
+    if cuda.is_available():
+        yield
+        return
+    asked = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = asked
 
 
 def compile_ptx(function, signature, cc=(9, 0), device=False) -> str:
@@ -73,5 +94,6 @@ def compile_ptx(function, signature, cc=(9, 0), device=False) -> str:
         raise RuntimeError("compile_ptx needs the real CUDA target; this process runs the CUDA "
                            "simulator (NUMBA_ENABLE_CUDASIM=1)")
     setattr(function.py_func, _MARK, True)
-    ptx, _ = cuda.compile_ptx(function.py_func, signature, cc=cc, device=device)
+    with _compute_capability_without_gpu(cc):
+        ptx, _ = cuda.compile_ptx(function.py_func, signature, cc=cc, device=device)
     return ptx

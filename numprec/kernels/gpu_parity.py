@@ -12,15 +12,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..formats import get_format
-from . import cpu
+from ..formats import Format, get_format
+from . import cpu, cpu_arith
 from .codes import MODES, NFLAGS, MODE_CODE, SR, SR_MAX_BITS
 from .rng import key_from_seed
+from .scalar_arith import OP_ADD, OP_DIV, OP_MUL, OP_SUB
 
-# Every registered format plus fixed point of several shapes (signed, unsigned, wide).
-PARITY_FORMATS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8_e4m3fn", "fp8_e5m2",
-                  "fp8_e4m3fnuz", "fp8_e5m2fnuz", "fp6_e3m2fn", "fp6_e2m3fn", "fp4_e2m1fn",
-                  "int8", "q3.4", "uq2.5", "q20.31")
+# Every registered format, formats with unusual corners (no subnormals, no mantissa bits, an odd
+# bias) and fixed point of several shapes (signed, unsigned, wide).
+PARITY_FORMATS = tuple(get_format(name) for name in (
+    "fp64", "fp32", "tf32", "fp16", "bf16", "fp8_e4m3fn", "fp8_e5m2", "fp8_e4m3fnuz",
+    "fp8_e5m2fnuz", "fp6_e3m2fn", "fp6_e2m3fn", "fp4_e2m1fn", "int8", "q3.4", "uq2.5",
+    "q20.31")) + (Format("e5m2_nosub", 5, 2, subnormals=False), Format("e3m0_fn", 3, 0, nan="fn"),
+                  Format("e4m2_bias3", 4, 2, bias=3))
+ARITH_OPS = ("add", "sub", "mul", "div", "sqrt", "fma")
+_BINARY = {"add": OP_ADD, "sub": OP_SUB, "mul": OP_MUL, "div": OP_DIV}
 SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
 
 
@@ -117,6 +123,24 @@ def _compare(kernel, fmt, mode, options, inputs, cpu_out, gpu_out, flags_cpu, fl
                   [int(c) for c in flags_cpu], [int(c) for c in flags_gpu])
 
 
+def _run(entries, inputs, dtype, fmt, code, saturate, ftz, key, offset, rbits, lead=()):
+    """Run the CPU and the GPU entry point on the same arguments: (outputs, counts, returns)."""
+    outs, counts, returned = [], [], []
+    for entry in entries:
+        out = np.empty(inputs[0].size, dtype=dtype)
+        tally = np.zeros(NFLAGS, dtype=np.int64)
+        returned.append(entry(*lead, *inputs, out, fmt.kernel_params, code, saturate, ftz, key,
+                              offset, rbits, True, tally))
+        outs.append(out)
+        counts.append(tally)
+    return outs, counts, returned
+
+
+def _options(saturate, ftz, rbits, offset):
+    return {k: v for k, v in dict(saturate=saturate, ftz=ftz, rbits=rbits,
+                                  offset=offset).items() if v not in (False, 0, SR_MAX_BITS)}
+
+
 def check_rounding(gpu_set, fmt, mode, x, *, encode=False, saturate=False, ftz=False, seed=0,
                    rbits=None, offset=0) -> Parity:
     """round_into (or encode_into) on the GPU set against the CPU kernel, same arguments."""
@@ -125,23 +149,73 @@ def check_rounding(gpu_set, fmt, mode, x, *, encode=False, saturate=False, ftz=F
     rbits = SR_MAX_BITS if rbits is None else rbits
     key = np.uint64(key_from_seed(seed) if code == SR else 0)
     x = np.ascontiguousarray(x, dtype=np.float64)
-    dtype = np.int64 if encode else np.float64
-    outs, counts, bad = [], [], []
-    for entry in ((cpu.encode_kernel, gpu_set.encode_into) if encode
-                  else (cpu.round_kernel, gpu_set.round_into)):
-        out = np.empty(x.size, dtype=dtype)
-        tally = np.zeros(NFLAGS, dtype=np.int64)
-        bad.append(entry(x, out, fmt.kernel_params, code, saturate, ftz, key, offset, rbits,
-                         True, tally))
-        outs.append(out)
-        counts.append(tally)
+    entries = ((cpu.encode_kernel, gpu_set.encode_into) if encode
+               else (cpu.round_kernel, gpu_set.round_into))
+    outs, counts, returned = _run(entries, [x], np.int64 if encode else np.float64, fmt, code,
+                                  saturate, ftz, key, offset, rbits)
     if encode:  # the unencodable count is part of the result: elements whose code is -1
         counts = [np.append(counts[0], np.count_nonzero(outs[0] == -1)),
-                  np.append(counts[1], bad[1])]
-    options = {k: v for k, v in dict(saturate=saturate, ftz=ftz, rbits=rbits,
-                                      offset=offset).items() if v not in (False, 0, SR_MAX_BITS)}
-    return _compare("encode" if encode else "round", fmt, mode, options, x, outs[0], outs[1],
-                    counts[0], counts[1])
+                  np.append(counts[1], returned[1])]
+    return _compare("encode" if encode else "round", fmt, mode,
+                    _options(saturate, ftz, rbits, offset), x, outs[0], outs[1], counts[0],
+                    counts[1])
+
+
+def check_arith(gpu_set, op, fmt, mode, operands, *, saturate=False, ftz=False, seed=0,
+                rbits=None) -> Parity:
+    """One arithmetic op (ARITH_OPS) of the GPU set against cpu_arith, same arguments."""
+    fmt = get_format(fmt)
+    code = MODE_CODE[mode]
+    rbits = SR_MAX_BITS if rbits is None else rbits
+    key = np.uint64(key_from_seed(seed, 1 + ARITH_OPS.index(op)) if code == SR else 0)
+    inputs = [np.ascontiguousarray(v, dtype=np.float64) for v in operands]
+    if op in _BINARY:
+        entries, lead = (cpu_arith.binary_kernel, gpu_set.binary_into), (_BINARY[op],)
+    elif op == "sqrt":
+        entries, lead = (cpu_arith.sqrt_kernel, gpu_set.sqrt_into), ()
+    else:
+        entries, lead = (cpu_arith.fma_kernel, gpu_set.fma_into), ()
+    outs, counts, _ = _run(entries, inputs, np.float64, fmt, code, saturate, ftz, key, 0, rbits,
+                           lead)
+    return _compare(op, fmt, mode, _options(saturate, ftz, rbits, 0), inputs[0], outs[0],
+                    outs[1], counts[0], counts[1])
+
+
+def operand_inputs(fmt, n: int, count: int, seed: int = 0) -> list:
+    """`count` operand arrays of n elements for arithmetic into fmt: values near fmt's grid,
+    with equal and neighbouring pairs (cancellation), wide-range values (the scaled paths of
+    add, far-apart fma addends) and special values in every position."""
+    rng = np.random.default_rng(seed)
+    operands = [stress_inputs(fmt, n, seed + 17 * k) for k in range(count)]
+    if count > 1:
+        pick = rng.random(n) < 0.15
+        with np.errstate(over="ignore"):
+            neighbours = np.nextafter(operands[0], np.inf)
+        operands[1][pick] = np.where(rng.random(n) < 0.5, operands[0], neighbours)[pick]
+    wide = rng.random((count, n)) < 0.1
+    spread = (rng.standard_normal((count, n))
+              * 2.0 ** rng.integers(-1070, 1020, size=(count, n)).astype(np.float64))
+    for k in range(count):
+        operands[k][wide[k]] = spread[k][wide[k]]
+    return operands
+
+
+def arith_cases(formats=PARITY_FORMATS, modes=MODES):
+    """(format, op, mode, options): every op in every mode into bf16; every op in rne and sr into
+    formats with distinct corners; add and fma in sr into the rest; saturation, flush-to-zero."""
+    corners = ("fp64", "fp32", "fp8_e4m3fn", "fp4_e2m1fn", "q3.4", "e5m2_nosub")
+    for fmt in formats:
+        if fmt.name == "bf16":
+            cases = [(op, mode) for op in ARITH_OPS for mode in modes]
+        elif fmt.name in corners:
+            cases = [(op, mode) for op in ARITH_OPS for mode in ("rne", "sr")]
+        else:
+            cases = [("add", "sr"), ("fma", "sr")]
+        for op, mode in cases:
+            yield fmt, op, mode, {}
+        if fmt.name in corners:
+            yield fmt, "fma", "rne", {"saturate": True}
+            yield fmt, "sub", "rdn", {"ftz": True}
 
 
 def check_decode(gpu_set, fmt, bits) -> Parity:
@@ -158,9 +232,9 @@ def check_decode(gpu_set, fmt, bits) -> Parity:
 def rounding_cases(formats=PARITY_FORMATS, modes=MODES):
     """(format, mode, options) of the rounding sweep: every format and mode, plus saturation,
     flush-to-zero and a short stochastic draw where they change results."""
-    for name in formats:
+    for fmt in formats:
         for mode in modes:
-            yield name, mode, {}
-        yield name, "rne", {"saturate": True}
-        yield name, "rdn", {"ftz": True}
-        yield name, "sr", {"rbits": 3, "offset": 1000, "seed": 7}
+            yield fmt, mode, {}
+        yield fmt, "rne", {"saturate": True}
+        yield fmt, "rdn", {"ftz": True}
+        yield fmt, "sr", {"rbits": 3, "offset": 1000, "seed": 7}

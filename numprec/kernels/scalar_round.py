@@ -142,7 +142,8 @@ def fast_path_limits(P):
         return np.int64(0), np.int64(1), np.int64(0), np.int64(0)
     mbits = P[P_MBITS]
     s = 52 - mbits
-    lowest = np.int64(P[P_EMIN] + 1023) << 52
+    # (never below float64's own min normal: float64 subnormals need the general path)
+    lowest = np.int64(max(P[P_EMIN] + 1023, 1)) << 52
     highest = (np.int64(P[P_QMAX] + mbits + 1023) << 52) | (
         (P[P_MAXM_POS] - (np.int64(1) << mbits)) << s)
     zero_sign = np.int64(0) if P[P_KIND] == KIND_FNUZ else np.int64(-0x7FFFFFFFFFFFFFFF - 1)
@@ -286,7 +287,8 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
     qmax = P[P_QMAX]
     # Overflow iff keep * 2^q > limit * 2^qmax (without subnormals, q = emin may exceed qmax in
     # formats with a tiny exponent range, while keep <= 1 there).
-    if q >= qmax and keep != 0 and (q - qmax >= 54 or (keep << (q - qmax)) > limit):
+    # (keep * 2^d > limit  <=>  keep > floor(limit / 2^d), with no shift of keep to overflow)
+    if q >= qmax and keep > (limit >> min(q - qmax, 62)):
         return overflow_result(negative, mode, saturate, P)
 
     flags = np.int64(INEXACT) if inexact else np.int64(0)
@@ -376,7 +378,7 @@ def decode_scalar(b, P):
     emin = P[P_EMIN]
     if biased == 0:
         if P[P_SUBNORMALS] == 0 or mant == 0:
-            value = 0.0
+            return signed_zero(negative, kind)
         else:
             value = np.float64(mant) * pow2(emin - mbits)
     else:

@@ -215,8 +215,9 @@ def _broadcast(op, left, right, a_shape, b_shape):
     try:
         return np.broadcast_shapes(left, right)
     except ValueError:
-        raise ValueError(f"{op}: a has shape {a_shape} and b has shape {b_shape}, whose leading "
-                         "(batch) dimensions do not broadcast") from None
+        raise ValueError(f"{op}: a has shape {a_shape} and b has shape {b_shape}, whose "
+                         f"{'batch' if op == 'matmul' else 'other'} dimensions do not broadcast"
+                         ) from None
 
 
 def _scalar_or(result):

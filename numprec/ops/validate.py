@@ -55,7 +55,7 @@ def as_float64(x, name: str = "x") -> np.ndarray:
             raise TypeError(f"{name} has dtype {arr.dtype}; wider than float64 is not supported")
         return np.require(arr, dtype=np.float64, requirements='C')
     if kind in "iub":
-        if kind != "b" and arr.size and np.abs(arr.astype(object)).max() > _EXACT_INT_LIMIT:
+        if kind != "b" and arr.size and np.abs(arr.reshape(-1).astype(object)).max() > _EXACT_INT_LIMIT:
             raise ValueError(f"{name} holds integers beyond 2**53, which float64 cannot hold "
                              "exactly")
         return np.require(arr, dtype=np.float64, requirements='C')

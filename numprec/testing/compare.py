@@ -50,8 +50,8 @@ def assert_flags_per_element(run, x, expected_flags: dict, context: str = ""):
 
     Elements are grouped by the flag combination the oracle expects; `run(subset, flags)` must
     evaluate the op on that subset (1-D float64) and count into `flags`. Every flag count then has
-    to be either the group size (all raised) or 0 (none raised). Only valid for ops whose per-element
-    result does not depend on the element's position (not for stochastic rounding)."""
+    to be either the group size (all raised) or 0 (none raised). Only valid for ops whose
+    per-element result does not depend on the element's position (not for stochastic rounding)."""
     x = np.ascontiguousarray(x).reshape(-1)
     codes = flag_codes(expected_flags)
     codes = np.broadcast_to(codes, x.shape)

@@ -16,7 +16,7 @@ import math
 import numbers
 from fractions import Fraction
 
-from ..formats import FixedPoint, Format, get_format
+from ..formats import FixedPoint, get_format
 from ..kernels.rng import key_from_seed, random62_py
 
 MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto", "sr")
@@ -327,5 +327,6 @@ def _representable_values(fmt):
     return out
 
 
-__all__ = ["MODES", "FLAG_NAMES", "SR_BITS", "Limits", "limits_of", "reference_round", "reference_encode",
-           "reference_decode", "representable_values", "floor_log2", "neighbours", "pick"]
+__all__ = ["MODES", "FLAG_NAMES", "SR_BITS", "Limits", "limits_of", "reference_round",
+           "reference_encode", "reference_decode", "representable_values", "floor_log2",
+           "neighbours", "pick"]

@@ -65,7 +65,8 @@ def bit_patterns(fmt, *, allow_nan=True, allow_infinity=True):
 
 
 def values(fmt, *, allow_nan=False, allow_infinity=False):
-    """Values of fmt as float64 (every finite value, signed zeros included, can be drawn)."""
+    """Values of fmt as float64: every finite value can be drawn (-0 where the format has it);
+    NaN and +-inf on request."""
     fmt = get_format(fmt)
     return bit_patterns(fmt, allow_nan=allow_nan, allow_infinity=allow_infinity).map(
         lambda bits: reference_decode(bits, fmt))
@@ -89,16 +90,20 @@ def _midpoint(fmt, magnitude: Fraction) -> Fraction:
 def _has_float64_ties(fmt) -> bool:
     lim = limits_of(fmt)
     smallest = lim.step_at(Fraction(0))
-    return fmt.nbits <= 64 and (lim.fixed or fmt.mbits <= 51) and smallest / 2 >= Fraction(2) ** -1074
+    return (lim.fixed or fmt.mbits <= 51) and smallest / 2 >= Fraction(2) ** -1074
 
 
-@st.composite
-def ties(draw, fmt):
+def ties(fmt):
     """Exact midpoints between neighbouring grid values, signed: between 0 and the smallest step,
     across binade and subnormal boundaries, and between max and the virtual neighbour past it."""
     fmt = get_format(fmt)
     if not _has_float64_ties(fmt):
         raise ValueError(f"{fmt.name}: midpoints between its values are not float64 values")
+    return _ties(fmt)
+
+
+@st.composite
+def _ties(draw, fmt):
     negative = draw(st.booleans())
     mid = _as_float(_midpoint(fmt, draw(_grid_magnitude(fmt, negative))))
     if mid is None:  # only the virtual midpoint of a format reaching 2^1024

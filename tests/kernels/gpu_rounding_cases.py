@@ -23,8 +23,13 @@ def _assert_identical(result):
     assert result.ok, result.describe()
 
 
-@pytest.mark.parametrize("name, mode, options", list(gpu_parity.rounding_cases()),
-                         ids=lambda v: v if isinstance(v, str) else ",".join(map(str, v.items())))
+def _id(value):
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "-"
+    return getattr(value, "name", value)
+
+
+@pytest.mark.parametrize("name, mode, options", list(gpu_parity.rounding_cases()), ids=_id)
 def test_round_matches_cpu(name, mode, options):
     options = dict(options)
     seed = options.pop("seed", 12345)
@@ -32,8 +37,9 @@ def test_round_matches_cpu(name, mode, options):
     _assert_identical(gpu_parity.check_rounding(GPU, name, mode, x, seed=seed, **options))
 
 
-@pytest.mark.parametrize("name", gpu_parity.PARITY_FORMATS)
-@pytest.mark.parametrize("mode, options", [("rne", {}), ("sr", {}), ("rtz", {"saturate": True})])
+@pytest.mark.parametrize("name", gpu_parity.PARITY_FORMATS, ids=_id)
+@pytest.mark.parametrize("mode, options", [("rne", {}), ("sr", {}), ("rtz", {"saturate": True})],
+                         ids=_id)
 def test_encode_matches_cpu(name, mode, options):
     x = gpu_parity.stress_inputs(name, N, seed=3)  # NaN included: unencodable where no NaN
     _assert_identical(gpu_parity.check_rounding(GPU, name, mode, x, encode=True, seed=99,
@@ -47,7 +53,7 @@ def test_encode_counts_values_without_a_pattern():
     assert result.flags_gpu[-1] == 2
 
 
-@pytest.mark.parametrize("name", gpu_parity.PARITY_FORMATS)
+@pytest.mark.parametrize("name", gpu_parity.PARITY_FORMATS, ids=_id)
 def test_decode_matches_cpu(name):
     bits = gpu_parity.pattern_inputs(name, 256, seed=5)
     _assert_identical(gpu_parity.check_decode(GPU, name, bits))

@@ -12,7 +12,9 @@ if gpu_jit.SIMULATOR:
     pytest.skip("PTX compilation needs the real CUDA target; this process runs the simulator "
                 "(test_gpu_sim.py covers the simulator side)", allow_module_level=True)
 
-from numprec.kernels import gpu  # noqa: E402 (after the target check)
+from numprec.kernels import gpu, gpu_accum, gpu_arith  # noqa: E402 (after the target check)
+
+KERNEL_MODULES = (gpu, gpu_arith, gpu_accum)
 
 CC = (9, 0)
 UNROUNDED_FLOAT_OP = re.compile(r"\b(mul|add|sub)\.f(32|64)\b")  # fusable by ptxas
@@ -20,9 +22,17 @@ FMA = re.compile(r"\bfma\.\w+\.f(32|64)\b")
 
 
 def _kernel_cases():
-    for name, signatures in gpu.SIGNATURES.items():
-        for signature in signatures:
-            yield pytest.param(name, signature, id=f"{name}[{signature[0]}]")
+    for module in KERNEL_MODULES:
+        for name, signatures in module.SIGNATURES.items():
+            for signature in signatures:
+                yield pytest.param(module.KERNELS[name], signature,
+                                   id=f"{name}[{signature[1 if name == 'binary_kernel' else 0]}]")
+
+
+def _scalar_cases():
+    for module in (gpu, gpu_arith):
+        for name, signature in module.SCALAR_SIGNATURES.items():
+            yield pytest.param(getattr(gpu.S, name), signature, id=name)
 
 
 def assert_no_contraction(ptx, allowed_fma=0):
@@ -30,23 +40,28 @@ def assert_no_contraction(ptx, allowed_fma=0):
     assert len(FMA.findall(ptx)) == allowed_fma
 
 
-@pytest.mark.parametrize("name, signature", list(_kernel_cases()))
-def test_kernel_compiles_to_ptx_without_contraction(name, signature):
-    ptx = gpu_jit.compile_ptx(gpu.KERNELS[name], signature, cc=CC)
+@pytest.mark.parametrize("kernel, signature", list(_kernel_cases()))
+def test_kernel_compiles_to_ptx_without_contraction(kernel, signature):
+    ptx = gpu_jit.compile_ptx(kernel, signature, cc=CC)
     assert ".target sm_90" in ptx and ".entry" in ptx
     assert_no_contraction(ptx)
 
 
-@pytest.mark.parametrize("name", sorted(gpu.SCALAR_SIGNATURES))
-def test_scalar_device_function_compiles_to_ptx(name):
-    function = getattr(gpu.S, name)
-    ptx = gpu_jit.compile_ptx(function, gpu.SCALAR_SIGNATURES[name], cc=CC, device=True)
+@pytest.mark.parametrize("function, signature", list(_scalar_cases()))
+def test_scalar_device_function_compiles_to_ptx(function, signature):
+    ptx = gpu_jit.compile_ptx(function, signature, cc=CC, device=True)
     assert ".target sm_90" in ptx and ".func" in ptx
     assert_no_contraction(ptx)
 
 
-def test_every_kernel_has_launch_signatures():
-    assert set(gpu.SIGNATURES) == set(gpu.KERNELS)
+@pytest.mark.parametrize("module", KERNEL_MODULES, ids=lambda m: m.__name__)
+def test_every_kernel_has_launch_signatures(module):
+    kernels = {name for name, value in vars(module).items()
+               if hasattr(value, "targetoptions") and not value.targetoptions["device"]
+               and value.py_func.__module__ == module.__name__}
+    assert kernels == set(module.KERNELS) == set(module.SIGNATURES)
+    for kernel in module.KERNELS.values():  # launched through the checked PTX, not LTO-IR
+        assert kernel.targetoptions["lto"] is False and kernel.targetoptions["fastmath"] is False
 
 
 def _plain_multiply_add(a, b, c, out):

@@ -54,6 +54,37 @@ def hair(x, rng):
     return math.ldexp(abs(x), -rng.randint(60, 200)) * rng.choice((-1, 1))
 
 
+def midpoint_factors(rng, fmt):
+    """(a, b), float64s whose product is an odd integer of p + 1 bits (a midpoint of the grid
+    once scaled), possibly nudged by one float64 ulp; for fp64 both factors stay in 27 bits."""
+    p = limits(fmt)[0] + 1
+    while True:
+        bits_a = rng.randint(1, p)
+        a = rng.getrandbits(bits_a) | 1 | (1 << (bits_a - 1))
+        b = rng.getrandbits(p + 1 - bits_a + 1) | 1
+        if (a * b).bit_length() == p + 1 and max(a.bit_length(), b.bit_length()) <= 53:
+            break
+    a = math.ldexp(a, rng.randint(-30, 0))
+    if rng.random() < 0.3:
+        a = math.nextafter(a, rng.choice((-math.inf, math.inf)))
+    return a * rng.choice((-1, 1)), math.ldexp(b, rng.randint(-5, 5))
+
+
+def near_midpoint_quotient(rng, fmt):
+    """(a, b) with a / b = M / 2^(p+1) -+ 1 / (2^(p+1) b) for a random odd M of p + 1 bits: a
+    midpoint of the grid plus or minus a relative 2^-(2p+2) or so (b = M^-1 mod 2^(p+1))."""
+    p = limits(fmt)[0] + 1
+    while True:  # until A and B fit in float64's 53 bits
+        M = rng.getrandbits(p + 1) | 1 | (1 << p)
+        sign = rng.choice((-1, 1))
+        B = pow(M, -1, 1 << (p + 1)) * sign % (1 << (p + 1))  # M * B = sign (mod 2^(p+1))
+        A = (M * B - sign) >> (p + 1)
+        if max(A, B) < 2 ** 53:
+            break
+    e = rng.randint(-20, 20)
+    return math.ldexp(A, e), math.ldexp(B, e - rng.randint(-3, 3))
+
+
 def random_float(rng, fmt, spread=4):
     mbits, emin, emax, _, _ = limits(fmt)
     e = min(max(rng.randint(emin - mbits - spread, emax + spread), -1074), 1023)
@@ -78,7 +109,8 @@ def cases(op, fmt, seed):
                 b = half * rng.choice((-1, 1))
                 for _ in range(rng.choice((0, 0, 1, 3))):
                     b = math.nextafter(b, rng.choice((-math.inf, math.inf)))
-                args = (v, b)
+                args = (v, b) if rng.random() < 0.6 else (  # a float64 midpoint, a tiny b
+                    v + half, math.ldexp(half, -rng.randint(60, 400)) * rng.choice((-1, 1)))
             elif kind == 1:  # cancellation
                 w = v
                 for _ in range(rng.randint(1, 3)):
@@ -94,21 +126,17 @@ def cases(op, fmt, seed):
             if op == "sub":
                 args = (args[0], -args[1])
         elif op in ("mul", "div"):
-            odd = (rng.getrandbits(limits(fmt)[0] + 1) << 1) | 1  # p + 1 bits: a midpoint's
-            split = rng.randint(1, 12)
             if kind == 0:    # the exact result is a midpoint of the grid (or a hair off)
-                a = math.ldexp(odd, rng.randint(-40, 5))
-                b = math.ldexp(1.0, rng.randint(-5, 5)) * (1 + 2 ** -52 * rng.randint(0, 1))
-                if op == "div":
-                    a, b = a * (2 * split + 1), float(2 * split + 1)
-                    a = math.nextafter(a, rng.choice((-math.inf, a, math.inf)))
-                args = (a, b)
+                a, b = midpoint_factors(rng, fmt)
+                args = (a, b) if op == "mul" else (a * b, b)
             elif kind == 1:  # results at the subnormal / overflow boundary
                 target = rng.choice([smallest * rng.random() * 4, fmax * (1 + rng.random() / 64)])
                 b = random_float(rng, "fp16", 0)
                 args = (target / b, b) if op == "mul" else (target * b, b)
             elif kind == 2:
                 args = (random_float(rng, fmt), random_float(rng, fmt))
+            elif kind == 3 and op == "div":
+                args = near_midpoint_quotient(rng, fmt)
             else:
                 args = (extreme_float(rng), rng.choice([random_float(rng, fmt), extreme_float(rng)]))
         elif op == "sqrt":
@@ -122,8 +150,7 @@ def cases(op, fmt, seed):
                 args = (abs(extreme_float(rng)),)
         else:  # fma
             if kind == 0:    # a midpoint product and a c far below it (double-rounding trap)
-                odd = (rng.getrandbits(limits(fmt)[0] + 1) << 1) | 1
-                a, b = math.ldexp(odd, rng.randint(-20, 0)), math.ldexp(1.0, rng.randint(-3, 3))
+                a, b = midpoint_factors(rng, fmt)
                 args = (a, b, hair(a * b, rng) or math.ldexp(a * b, -rng.randint(54, 1000)))
             elif kind == 1:  # cancellation against the rounded product
                 a, b = random_float(rng, fmt), random_float(rng, fmt)

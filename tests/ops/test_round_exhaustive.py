@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.testing import TableOracle, assert_bits_equal, assert_flags_per_element, exhaustive_inputs
+from numprec.testing import (TableOracle, assert_bits_equal, assert_flags_per_element,
+                             exhaustive_inputs)
 
 DETERMINISTIC = ["rne", "rna", "rtz", "rup", "rdn", "rto"]
 OPTIONS = list(itertools.product((False, True), repeat=2))  # (saturate, ftz)

@@ -214,7 +214,8 @@ def test_reference_encode_by_hand(value, fmt, expected):
 
 @pytest.mark.parametrize("value, fmt, pattern", [
     (NAN, "fp4_e2m1fn", "no NaN"), (INF, "e4m3", "no infinity"), (1.1, "fp16", "not representable"),
-    (480.0, "e4m3", "beyond"), (-1.0, "uq4.4", "not representable"), (INF, "int8", "no bit pattern"),
+    (480.0, "e4m3", "beyond"), (-1.0, "uq4.4", "not representable"),
+    (INF, "int8", "no bit pattern"),
     (2.0 ** -10, Format("nosub", 4, 3, subnormals=False), "not representable"),
 ])
 def test_reference_encode_refuses_unrepresentable_values(value, fmt, pattern):
