@@ -134,7 +134,7 @@ def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, enc
         value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
         if encode:
             code = encode_scalar(value, P)
-            bad += code < 0
+            bad += code == -1  # (fp64's negative patterns are negative int64s too)
             out[i] = code
         else:
             out[i] = value

@@ -10,15 +10,15 @@ import numpy as np
 from numba import prange
 
 from . import rng, scalar_accum, scalar_arith, scalar_round
-from .codes import NFLAGS, P_MBITS
+from .codes import P_MBITS
 from .cpu import _bits_f64, _f64_bits
 from .cpu_arith import ARITH_NAMES, ROUND_NAMES
 from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
 from .scalar_accum import C_EXACT, C_FTZ, C_MODE, C_RBITS, C_SAT, K_OUT, K_STEP
 
 ACCUM_NAMES = ["draw", "jam", "round_value", "add_product", "first_product", "load_term",
-               "fast_step", "sequential_range", "pairwise_row", "blocked_row", "kahan_row", "fused_group",
-               "fused_row", "reduce_row"]
+               "fast_step", "sequential_range", "pairwise_row", "blocked_row", "kahan_row",
+               "fused_group", "fused_row", "reduce_row"]
 
 S = compile_scalars([scalar_round, rng, scalar_arith, scalar_accum],
                     ROUND_NAMES + ["fast_path_limits", "round_fast"] + ARITH_NAMES + ACCUM_NAMES,
@@ -31,8 +31,9 @@ round_scalar = S.round_scalar
 fast_path_limits = S.fast_path_limits
 draw = S.draw
 fast_step = S.fast_step
+bit_length = S.bit_length
 
-SCRATCH = max(scalar_accum.PAIRWISE_DEPTH, 2 * (256 + 1))
+SCRATCH = max(scalar_accum.PAIRWISE_DEPTH, 2 * (scalar_accum.MAX_FUSED_TERMS + 1))
 TILE = 16  # output columns accumulated together by the sequential matmul kernel
 
 
@@ -67,12 +68,6 @@ def matmul_kernel(a, bt, a_batch, b_batch, m, n, k, out, C, PA, PP, PB, PO, keys
                                       PP, PB, PO, keys, fast, fscratch, iscratch)
             out[r] = value
             row_flags[r] = flags
-
-
-@cpu_scalar
-def bit_index(single):
-    """Position of the only set bit of `single` (exact: a power of two below 2^53)."""
-    return np.int64(np.log2(np.float64(single)))
 
 
 @cpu_scalar
@@ -124,7 +119,7 @@ def _sequential_rows(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_
                 refused = _fast_steps(acc, acc_flags, av, b, brow, r0, k, l, width, mode, fast,
                                       keys, rbits, jam_ok)
             while refused:
-                jj = bit_index(refused & -refused)
+                jj = bit_length(refused & -refused) - 1
                 refused &= refused - 1
                 value, flags = add_product(acc[jj], av, b[brow + jj], PA, mode, sat, ftz,
                                            draw(keys, K_STEP, (r0 + jj) * k + l, mode), rbits,
@@ -151,9 +146,3 @@ def matmul_sequential_kernel(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, ke
         acc_flags = np.empty(TILE, dtype=np.int64)
         _sequential_rows(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_flags, fast,
                          oi, mode, acc, acc_flags)
-
-
-def count_flags(row_flags, counts):
-    """Add to counts[f] the number of elements whose flags include bit f."""
-    for bit in range(NFLAGS):
-        counts[bit] += int(np.count_nonzero(row_flags & (1 << bit)))

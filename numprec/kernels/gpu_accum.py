@@ -32,8 +32,10 @@ draw = S.draw
 # Python thread per GPU thread, so it uses small tiles: tiny matrices still span several tiles.
 TILE = TK = 4 if SIMULATOR else 16
 FUSED_TILE = 2 if SIMULATOR else 8
-FUSED_TK = 256  # staged terms of the fused kernel: >= the largest group (numprec.ops.accumulate
-GROUP_SCRATCH = FUSED_TK + 1  # allows fused_terms <= 256), plus the running sum
+# Terms per stage of the fused kernel: at least the largest group (numprec.ops.accumulate allows
+# fused_terms <= 256); a group's scratch holds its terms plus the running sum.
+FUSED_TK = 256
+GROUP_SCRATCH = FUSED_TK + 1
 SCRATCH = max(PAIRWISE_DEPTH, 2 * GROUP_SCRATCH)  # reduce_row's scratch, as in cpu_accum
 PAD = 1  # B tiles are stored with rows of TILE + 1 entries, against shared-memory bank conflicts
 # Shared-memory sizes must be compile-time constants.

@@ -1,4 +1,4 @@
-"""CUDA compilation settings for numprec's GPU kernels: one place, like numprec.kernels.jit for the CPU.
+"""CUDA compilation settings of numprec's GPU kernels, in one place (numprec.kernels.jit: CPU).
 
 Three things differ from a plain `cuda.jit`:
 

@@ -1,4 +1,5 @@
-"""The one place that owns every JIT setting.
+"""The one place that owns every CPU JIT setting (the CUDA ones live in gpu_jit, which imports
+numba.cuda only when the GPU backend is used).
 
 Scalar kernels are plain Python functions written once (numprec.kernels.scalar_*); `compile_scalars`
 compiles a module of them for one target by cloning each function with a globals table in which
@@ -19,8 +20,6 @@ from numba.core import caching
 # fastmath stays off everywhere: it flushes subnormals and contracts a*b+c into an FMA.
 CPU_OPTIONS = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 CPU_PARALLEL_OPTIONS = dict(CPU_OPTIONS, parallel=True)
-GPU_DEVICE_OPTIONS = dict(device=True, fastmath=False)
-GPU_KERNEL_OPTIONS = dict(fastmath=False)
 
 
 _KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -112,18 +111,6 @@ def cpu_parallel_kernel(func):
     loaded from the cache can reach the parallel region before numba has started its threads.
     """
     return numba.njit(**CPU_PARALLEL_OPTIONS)(func)
-
-
-def gpu_device(func):
-    """Compile a scalar helper as a CUDA device function."""
-    from numba import cuda
-    return cuda.jit(**GPU_DEVICE_OPTIONS)(func)
-
-
-def gpu_kernel(func):
-    """Compile an array kernel for CUDA."""
-    from numba import cuda
-    return cuda.jit(**GPU_KERNEL_OPTIONS)(func)
 
 
 def compile_scalars(modules, names, jit, primitives):

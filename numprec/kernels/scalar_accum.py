@@ -36,8 +36,10 @@ NKEYS = 8
 # Slots of the configuration tuple C.
 (C_ORDER, C_BLOCK, C_TERMS, C_WIDTH, C_USE_Y, C_USE_PROD, C_EXACT, C_MODE, C_SAT, C_FTZ,
  C_RBITS) = range(11)
-# Stack depth of the pairwise tree (terms < 2^62).
+# Stack depth of the pairwise tree (terms < 2^62); most terms of one fused group (so that the
+# exact sum of a group's truncated addends, each below 2^53, fits in an int64).
 PAIRWISE_DEPTH = 64
+MAX_FUSED_TERMS = 256
 
 
 def draw(keys, role, index, mode):

@@ -1,4 +1,4 @@
-"""Correctly rounded arithmetic, written once as plain scalar functions (compiled like scalar_round).
+"""Correctly rounded arithmetic as plain scalar functions, compiled like scalar_round.
 
 Every op first represents its exact real result as X = (hi + lo + tail) * 2^scale with float64
 parts, then rounds X once (`round_parts`). The parts come from error-free transformations:
@@ -9,10 +9,13 @@ a - s*s plus an exactly signed correction for sqrt, and an exact three-term sum 
 Invariants of the parts (checked by the tests, relied on by `parts_at`): hi != 0 has the sign of
 X; |lo| <= ulp(hi)/2 (<= ulp(hi)/4 when |hi| is a power of two and lo < 0); lo = 0 implies
 tail = 0; the true tail lies strictly between lo and its float64 neighbour in the tail's
-direction. add, mul and fma give an exact tail (0 for add and mul); div and sqrt give its exact
-sign and a 53-bit-accurate magnitude, which only matters for stochastic rounding into formats
-with more than 42 mantissa bits (fp64): there the draw is compared with a 106-bit quotient.
+direction. add, mul and fma give an exact tail (0 for add and mul); div and sqrt give the tail's
+exact sign and its magnitude to about 53 bits. That decides every mode exactly except one case:
+stochastic rounding of div and sqrt into formats with more than 42 mantissa bits (fp64), whose
+threshold floor(frac * 2^62) can then be off by up to 2^9 (a probability error below 2^-53).
 """
+import math
+
 import numpy as np
 
 from .codes import (DIVBYZERO, INEXACT, INVALID, KIND_FIXED, P_EMIN, P_KIND, P_MAXM_NEG,
@@ -125,8 +128,8 @@ def floor_tail(lo, tail, shift):
         return whole, frac
     if frac:  # the tail cannot carry lo across a float64, hence across an integer
         return whole, True
-    extra, _ = floor_scaled(tail, shift)
-    return whole + extra, True
+    extra, extra_frac = floor_scaled(tail, shift)
+    return whole + extra, extra_frac
 
 
 def exact_exponent(hi, lo, scale):
@@ -364,7 +367,7 @@ def sqrt_round(a, P, mode, saturate, ftz, rand, rbits):
     if e & 1:
         ma *= 2.0
         e -= 1
-    root = np.sqrt(ma)
+    root = math.sqrt(ma)  # (np.sqrt has no CUDA lowering; both are correctly rounded)
     p1, p2 = two_prod(root, root)
     rem = (ma - p1) - p2  # exact: the residual of a correctly rounded square root is a float
     lo = 0.0

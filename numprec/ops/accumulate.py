@@ -6,7 +6,8 @@ Inputs are taken as given (float64 values) unless `in_fmt` is set: then they are
 to it, in the same mode. Products are exact unless `product_fmt` is set: then each product is
 rounded to it once. Every rounding uses `mode`; stochastic rounding draws from a stream per kind
 of rounding at index (output element, step), so results do not depend on threads or tiling.
-Flags count output elements whose computation raised each flag at any step.
+Flags count output elements whose computation raised each flag at any step (rounding the inputs
+to `in_fmt` is not counted: use numprec.round with flags= for that).
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ import numpy as np
 
 from ..formats import Format
 from ..kernels.codes import NFLAGS, SR
+from ..kernels.jit import threads_for
 from ..kernels.rng import key_from_seed
-from ..kernels.scalar_accum import K_OUT, NKEYS, ORDERS, SEQUENTIAL
+from ..kernels.scalar_accum import (C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, K_OUT,
+                                    MAX_FUSED_TERMS, NKEYS, ORDERS, SEQUENTIAL)
 from . import backend as _backend
 from .arith import entry_point
 from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
@@ -27,7 +30,7 @@ from .validate import as_float64, check_flags, check_format, check_mode, check_r
 ALL_ORDERS = ORDERS + ("fp64",)
 DEFAULT_BLOCK = 128                  # DeepSeek-V3's promotion interval N_C
 DEFAULT_FUSED_TERMS, DEFAULT_FUSED_WIDTH = 32, 14   # the Hopper FP8 model
-MAX_FUSED_TERMS, MAX_FUSED_WIDTH = 256, 53
+MAX_FUSED_WIDTH = 53
 # First stochastic-rounding stream of each op: roles K_* add 0..7, input rounding 8 and 9.
 _STREAM_BASE = {"sum": 16, "dot": 32, "matmul": 48}
 
@@ -110,8 +113,8 @@ def make_plan(op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fus
 
 
 def _with_exact(plan, exact):
-    config = plan.config[:6] + (int(exact),) + plan.config[7:]
-    return config
+    """The configuration with the kernels' hint that products are exact in float64."""
+    return plan.config[:C_EXACT] + (int(exact),) + plan.config[C_EXACT + 1:]
 
 
 def _fits_fp32(arr) -> bool:
@@ -128,21 +131,24 @@ def round_inputs(arr, plan, which, backend):
     out = np.empty_like(flat)
     counts = np.zeros(NFLAGS, dtype=np.int64)
     c = plan.config
-    _backend.kernels(backend).round_into(flat, out, plan.inp.kernel_params, c[7], bool(c[8]),
-                                         bool(c[9]), plan.keys[NKEYS + which], 0, c[10], False,
-                                         counts)
+    _backend.kernels(backend).round_into(flat, out, plan.inp.kernel_params, c[C_MODE],
+                                         bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[NKEYS + which],
+                                         0, c[C_RBITS], False, counts)
     return out.reshape(arr.shape)
 
 
 def round_result(values, plan, flags, backend):
-    """The fp64 order's single rounding of a float64 result to the output format."""
+    """The fp64 order's single rounding of a float64 result to the output format. On one
+    thread: BLAS's threads keep spinning for a while after the product, and a parallel rounding
+    right behind them fights them for the cores (10x slower for a 256 x 256 product)."""
     flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
     counts = np.zeros(NFLAGS, dtype=np.int64)
     c = plan.config
-    _backend.kernels(backend).round_into(flat, out, plan.out.kernel_params, c[7], bool(c[8]),
-                                         bool(c[9]), plan.keys[K_OUT], 0, c[10],
-                                         flags is not None, counts)
+    with threads_for(0):
+        _backend.kernels(backend).round_into(flat, out, plan.out.kernel_params, c[C_MODE],
+                                             bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[K_OUT], 0,
+                                             c[C_RBITS], flags is not None, counts)
     if flags is not None:
         flags.add(counts)
     return out.reshape(np.shape(values))
@@ -188,11 +194,11 @@ def matmul_3d(a, b, batch, plan, flags, backend):
     config = _with_exact(plan, exact)
     kernels = _backend.kernels(backend)
     af = np.ascontiguousarray(a).reshape(-1)
-    if plan.config[0] == SEQUENTIAL and plan.product is None:
+    if plan.config[C_ORDER] == SEQUENTIAL and plan.product is None:
         bf = np.ascontiguousarray(b).reshape(-1)
         entry_point(kernels, "matmul_sequential_into")(
             af, bf, a_index, b_index, m, n, k, out, config, plan.acc.kernel_params,
-            plan.out.kernel_params, plan.keys[:NKEYS], row_flags, plan.config[7])
+            plan.out.kernel_params, plan.keys[:NKEYS], row_flags, plan.config[C_MODE])
     else:
         bt = np.ascontiguousarray(np.swapaxes(b, -1, -2)).reshape(-1)
         entry_point(kernels, "matmul_into")(

@@ -27,6 +27,46 @@ def _shaped(out, like):
     return out.reshape(like.shape) if like.ndim else out.reshape(())[()]
 
 
+def _is_device_array(x) -> bool:
+    """A numba device array (real or simulated) or any __cuda_array_interface__ object."""
+    return getattr(x, "__cuda_ndarray__", False) is True or hasattr(x, "__cuda_array_interface__")
+
+
+def _device_kernels(backend, name):
+    """The GPU kernel set for a call whose input is a CUDA device array."""
+    kernels = _backend.kernels(backend if backend is not None else "gpu")
+    if kernels.name != "gpu":
+        raise TypeError(f"{name}: the input is a CUDA device array but backend={backend!r}; use "
+                        "backend='gpu' or copy it to the host first (.copy_to_host())")
+    return kernels
+
+
+def _device_out(shape, dtype):
+    from numba import cuda
+    return cuda.device_array(shape, dtype=dtype)
+
+
+def _on_device(name, kernel_name, x, fmt, mode, saturate, ftz, seed, rbits, flags, backend,
+               out_dtype):
+    """round/encode of a device array: computed and returned on the device."""
+    fmt = check_format(fmt)
+    code = check_mode(mode)
+    rbits = check_rbits(rbits, code)
+    check_flags(flags)
+    kernels = _device_kernels(backend, name)
+    key = np.uint64(key_from_seed(seed) if code == 6 else 0)
+    out = _device_out(x.shape, out_dtype)
+    counts = np.zeros(NFLAGS, dtype=np.int64)
+    bad = getattr(kernels, kernel_name)(x, out, fmt.kernel_params, code, bool(saturate),
+                                        bool(ftz), key, 0, rbits, flags is not None, counts)
+    if bad:
+        raise ValueError(f"format {fmt.name} has no bit pattern for {bad} element(s) (NaN or "
+                         "inf in a format without them)")
+    if flags is not None:
+        flags.add(counts)
+    return out
+
+
 def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
           backend=None):
     """Round x to the format once, exactly; float64 in, float64 out (same shape).
@@ -35,6 +75,9 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
     index; rbits=k uses k random bits). saturate clamps overflow to +-max; ftz flushes subnormal
     results to signed zero; flags (a numprec.Flags) counts the exceptions raised.
     """
+    if _is_device_array(x):
+        return _on_device("round", "round_into", x, fmt, mode, saturate, ftz, seed, rbits, flags,
+                          backend, np.float64)
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
     flat = arr.reshape(-1)
     out = np.empty_like(flat)
@@ -50,6 +93,10 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
 def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
            backend=None):
     """Bit patterns of round(x, fmt, ...), right-aligned in uint8/16/32/64."""
+    if _is_device_array(x):
+        container = _CONTAINERS[check_format(fmt).container_bits]
+        return _on_device("encode", "encode_into", x, fmt, mode, saturate, ftz, seed, rbits,
+                          flags, backend, container)
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
     flat = arr.reshape(-1)
     codes = np.empty(flat.shape, dtype=np.int64)
@@ -58,7 +105,7 @@ def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=No
     bad = kernels.encode_into(flat, codes, fmt.kernel_params, code, bool(saturate), bool(ftz),
                               key, 0, rbits, flags is not None, counts)
     if bad:
-        first = float(flat[np.argmax(codes < 0)])
+        first = float(flat[np.argmax(codes == -1)])
         raise ValueError(f"format {fmt.name} has no bit pattern for {first!r} ({bad} element(s)); "
                          "it has no NaN" + ("" if isinstance(fmt, FixedPoint) else " or inf"))
     if flags is not None:
@@ -68,8 +115,13 @@ def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=No
 
 
 def decode(bits, fmt, *, backend=None):
-    """float64 values of bit patterns (any integer dtype, right-aligned) in the format."""
+    """float64 values of bit patterns (any integer dtype, right-aligned) in the format.
+    CUDA device arrays (round, encode, decode alike) are computed and returned on the device."""
     fmt = check_format(fmt)
+    if _is_device_array(bits):
+        out = _device_out(bits.shape, np.float64)
+        _device_kernels(backend, "decode").decode_into(bits, out, fmt.kernel_params)
+        return out
     arr = np.asarray(bits)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"decode takes integer bit patterns, got dtype {arr.dtype}")

@@ -5,7 +5,8 @@ import pytest
 from numba import cuda
 
 import numprec
-from numprec.kernels import cpu, gpu_dispatch, gpu_parity
+from numprec.kernels import cpu, cpu_accum, cpu_arith, gpu_dispatch, gpu_parity
+from numprec.kernels import gpu_parity_accum as accum
 from numprec.kernels.codes import MODE_CODE, NFLAGS
 
 GPU = gpu_dispatch.kernel_set()
@@ -66,6 +67,42 @@ def test_host_bit_patterns_of_any_integer_dtype_are_widened():
     assert np.array_equal(out.view(np.int64), expected.view(np.int64))
 
 
+def test_arith_and_matmul_entry_points_keep_device_arrays_on_the_device():
+    a, b = gpu_parity.operand_inputs("bf16", 16, 2, seed=3)
+    args = _round_args("sr", 5)
+    d_sum = cuda.device_array(16)
+    GPU.binary_into(0, cuda.to_device(a), cuda.to_device(b), d_sum, *args)
+    expected = np.empty(16)
+    cpu_arith.binary_kernel(0, a, b, expected, *_round_args("sr", 5))
+    assert np.array_equal(d_sum.copy_to_host().view(np.int64), expected.view(np.int64))
+    assert np.array_equal(args[-1], _cpu_flags_of_add(a, b))
+
+    A = accum.grid_operands("bf16", (1, 3, 6), 1)
+    B = accum.grid_operands("bf16", (1, 6, 4), 2)
+    bt = np.ascontiguousarray(np.swapaxes(B, -1, -2))
+    batch = np.zeros(1, dtype=np.int64)
+    C = accum.accumulation_config("blocked", "sr", block=4)
+    keys = accum.accumulation_keys(3)
+    P = FP8.kernel_params
+    d_out, d_flags = cuda.device_array(12), cuda.device_array(12, dtype=np.int64)
+    GPU.matmul_into(cuda.to_device(A), cuda.to_device(bt), batch, batch, 3, 4, 6, d_out, C, P, P,
+                    P, P, keys, d_flags)
+    out, flags = np.empty(12), np.zeros(12, dtype=np.int64)
+    cpu_accum.matmul_kernel(A.reshape(-1), bt.reshape(-1), batch, batch, 3, 4, 6, out, C, P, P, P,
+                            P, keys, flags)
+    assert np.array_equal(d_out.copy_to_host().view(np.int64), out.view(np.int64))
+    assert np.array_equal(d_flags.copy_to_host(), flags)
+    with pytest.raises(TypeError, match="a, b on the device but out, row_flags on the host"):
+        GPU.matmul_into(cuda.to_device(A), cuda.to_device(bt), batch, batch, 3, 4, 6,
+                        np.empty(12), C, P, P, P, P, keys, np.zeros(12, dtype=np.int64))
+
+
+def _cpu_flags_of_add(a, b):
+    counts = np.zeros(NFLAGS, dtype=np.int64)
+    cpu_arith.binary_kernel(0, a, b, np.empty(a.size), *_round_args("sr", 5, True, counts))
+    return counts
+
+
 def test_mixing_host_and_device_arrays_is_refused():
     with pytest.raises(TypeError, match="x on the device but out on the host"):
         GPU.round_into(cuda.to_device(X), np.empty_like(X), *_round_args())
@@ -95,7 +132,7 @@ def test_unsupported_dtypes_are_refused():
 
 
 def test_size_mismatch_is_refused():
-    with pytest.raises(ValueError, match="x has 64, out has 63"):
+    with pytest.raises(ValueError, match="x has 64 elements, expected 63"):
         GPU.round_into(X, np.empty(63), *_round_args())
 
 
@@ -139,3 +176,31 @@ def test_default_backend_switch():
         numprec.set_backend("cpu")
     assert np.array_equal(out.view(np.int64),
                           numprec.round(X, FP8, "rna", backend="cpu").view(np.int64))
+
+
+@pytest.mark.parametrize("mode", ["rne", "sr"])
+def test_public_ops_keep_device_arrays_on_the_device(mode):
+    d_x = cuda.to_device(X.reshape(8, 8))
+    flags_gpu, flags_cpu = numprec.Flags(), numprec.Flags()
+    rounded = numprec.round(d_x, FP8, mode, seed=5, saturate=True, flags=flags_gpu)
+    assert gpu_dispatch.is_device_array(rounded) and rounded.shape == (8, 8)
+    expected = numprec.round(X.reshape(8, 8), FP8, mode, seed=5, saturate=True, flags=flags_cpu)
+    assert np.array_equal(rounded.copy_to_host().view(np.int64), expected.view(np.int64))
+    assert flags_gpu == flags_cpu
+    codes = numprec.encode(d_x, FP8, mode, seed=5, saturate=True)
+    assert gpu_dispatch.is_device_array(codes) and codes.dtype == np.uint8
+    assert np.array_equal(codes.copy_to_host(),
+                          numprec.encode(X.reshape(8, 8), FP8, mode, seed=5, saturate=True))
+    back = numprec.decode(codes, FP8)
+    assert gpu_dispatch.is_device_array(back)
+    assert np.array_equal(back.copy_to_host().view(np.int64), expected.view(np.int64))
+
+
+def test_public_ops_refuse_a_device_array_with_the_cpu_backend():
+    with pytest.raises(TypeError, match="device array.*backend='cpu'"):
+        numprec.round(cuda.to_device(X), FP8, backend="cpu")
+
+
+def test_public_encode_names_unencodable_device_elements():
+    with pytest.raises(ValueError, match="fp4_e2m1fn has no bit pattern for 1 element"):
+        numprec.encode(cuda.to_device(np.array([1.0, np.nan])), "fp4_e2m1fn")

@@ -47,8 +47,8 @@ def run_cases(tmp_path, simulator: bool):
 
 
 def test_case_files_exist():
-    assert {"tests/kernels/gpu_rounding_cases.py",
-            "tests/kernels/gpu_dispatch_cases.py"} <= set(CASES)
+    assert set(CASES) == {f"tests/kernels/gpu_{name}_cases.py"
+                          for name in ("rounding", "dispatch", "arith", "accum")}
 
 
 def test_gpu_kernels_match_cpu_under_the_simulator(tmp_path):

@@ -96,6 +96,10 @@ def extreme_float(rng):
                        math.ldexp(1.0, rng.randint(-1074, 1023))]) * rng.choice((-1, 1))
 
 
+def pick_float(rng, fmt):
+    return rng.choice([random_float(rng, fmt), extreme_float(rng)])
+
+
 def cases(op, fmt, seed):
     rng = random.Random(f"{op}-{numprec.get_format(fmt).name}-{seed}")
     _, _, _, fmax, smallest = limits(fmt)
@@ -122,7 +126,7 @@ def cases(op, fmt, seed):
             elif kind == 3:
                 args = (random_float(rng, fmt), random_float(rng, fmt))
             else:
-                args = (extreme_float(rng), rng.choice([random_float(rng, fmt), extreme_float(rng)]))
+                args = (extreme_float(rng), pick_float(rng, fmt))
             if op == "sub":
                 args = (args[0], -args[1])
         elif op in ("mul", "div"):
@@ -138,7 +142,7 @@ def cases(op, fmt, seed):
             elif kind == 3 and op == "div":
                 args = near_midpoint_quotient(rng, fmt)
             else:
-                args = (extreme_float(rng), rng.choice([random_float(rng, fmt), extreme_float(rng)]))
+                args = (extreme_float(rng), pick_float(rng, fmt))
         elif op == "sqrt":
             odd = (rng.getrandbits(min(limits(fmt)[0] + 1, 25)) << 1) | 1
             if kind <= 1:    # squares of midpoints, and their float64 neighbours
@@ -158,7 +162,7 @@ def cases(op, fmt, seed):
             elif kind == 2:
                 args = tuple(random_float(rng, fmt) for _ in range(3))
             else:
-                args = (extreme_float(rng), rng.choice([random_float(rng, fmt), extreme_float(rng)]),
+                args = (extreme_float(rng), pick_float(rng, fmt),
                         rng.choice([random_float(rng, fmt), extreme_float(rng), 0.0, -0.0]))
         out.append(args)
     return out

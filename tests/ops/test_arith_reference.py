@@ -103,7 +103,8 @@ def round_magnitude(X, negative, fmt, mode, *, saturate=False, ftz=False, draw=N
     step = step_of(X, lim)
     k = floor_times(X, 1 / step)
     exact = compare(X, k * step) == 0
-    R = k * step if exact or not goes_up(X, k, step, negative, mode, draw, rbits) else (k + 1) * step
+    up = not exact and goes_up(X, k, step, negative, mode, draw, rbits)
+    R = (k + up) * step
     if R > lim.max_for(negative):
         value, flags = overflow(negative, mode, saturate, lim)
         return value, frozenset(flags)
