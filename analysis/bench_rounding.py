@@ -98,6 +98,10 @@ def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
                 note = "" if fmt.nan == "ieee" else "IEEE-style format of the same ebits/mbits"
                 rows.append(_row(name, mode, "pychop", peer_n, bench_pychop(small, fmt, mode),
                                  note))
+        numprec.encode(x[:1000], name, saturate=True)
+        rows.append(_row(name, "rne", "numprec encode", n,
+                         best_time(lambda: numprec.encode(x, name, saturate=True), repeat),
+                         "bit patterns in the format's container, like an ml_dtypes cast"))
         if ml_name:
             rows.append(_row(name, "rne", "ml_dtypes", n, bench_ml_dtypes(x, ml_name, repeat),
                              "astype from float64 (cast only, no decode back)"))
@@ -125,22 +129,24 @@ def markdown(df, latency, n, notes):
              notes, "",
              f"Memory-copy ceiling: x.copy() {copy_rate:.0f} M/s, np.copyto "
              f"{rate[('-', '-', 'memcpy (np.copyto)')]:.0f} M/s.", "",
-             "| format | numprec rne | numprec sr | ml_dtypes | numpy | gfloat rne | gfloat sr |"
-             " pychop rne | pychop sr | rne / copy | sr / rne | rne / ml_dtypes |"
-             " rne / max(gfloat, pychop) |",
-             "|---|" + "---:|" * 12]
+             "| format | numprec rne | numprec sr | numprec encode | ml_dtypes | numpy | gfloat rne |"
+             " gfloat sr | pychop rne | pychop sr | rne / copy | sr / rne | rne / ml_dtypes |"
+             " encode / ml_dtypes | rne / max(gfloat, pychop) |",
+             "|---|" + "---:|" * 14]
     for fmt in dict.fromkeys(f for f in df.format if f != "-"):
         get = lambda mode, lib: rate.get((fmt, mode, lib))
         cell = lambda v: "" if v is None else f"{v:,.1f}"
         slow_peer = max([v for v in (get("rne", "gfloat"), get("rne", "pychop")) if v] or [0])
         vs_ml = _ratio(rate, fmt, "rne", "numprec", "ml_dtypes")
+        enc_ml = _ratio(rate, fmt, "rne", "numprec encode", "ml_dtypes")
         lines.append("| " + " | ".join([
             fmt, cell(get("rne", "numprec")), cell(get("sr", "numprec")),
-            cell(get("rne", "ml_dtypes")), cell(get("rne", "numpy")), cell(get("rne", "gfloat")),
+            cell(get("rne", "numprec encode")), cell(get("rne", "ml_dtypes")), cell(get("rne", "numpy")), cell(get("rne", "gfloat")),
             cell(get("sr", "gfloat")), cell(get("rne", "pychop")), cell(get("sr", "pychop")),
             f"{get('rne', 'numprec') / copy_rate:.2f}",
             f"{get('sr', 'numprec') / get('rne', 'numprec'):.2f}",
             "" if vs_ml is None else f"{vs_ml:.1f}x",
+            "" if enc_ml is None else f"{enc_ml:.1f}x",
             "" if not slow_peer else f"{get('rne', 'numprec') / slow_peer:.0f}x"]) + " |")
     if latency is not None:
         lines += ["", "## First-call latency (fresh process: import numprec and round one array)",

@@ -181,8 +181,8 @@ def round_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags,
 
 
 def encode_kernel(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
-    """out[i] = bit pattern (int64) of round(x[i]); returns how many elements have no pattern
-    (marked -1, e.g. NaN in a format without NaN)."""
+    """out[i] = bit pattern of round(x[i]) (int64 or an unsigned container); returns how many
+    elements have no pattern (NaN in a format without NaN)."""
     return _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags,
                             counts, True)
 

@@ -82,8 +82,8 @@ def _elementwise(entry, kernel, lead, inputs, out, out_dtype, P, mode, saturate,
     check_sizes(entry, **{name: (arr, n) for name, arr in inputs.items()})
     staged = Staged(entry, **inputs, out=out)
     d_inputs = [staged.input(name, arr, np.float64) for name, arr in inputs.items()]
-    if staged.on_device and out_dtype == np.int64 and getattr(out, "dtype", None) is not None:
-        # encode on the device may write the format's unsigned container directly
+    if out_dtype == np.int64 and getattr(out, "dtype", None) is not None:
+        # encode may write the format's unsigned container directly
         from .gpu import BIT_PATTERN_DTYPES
         if np.dtype(out.dtype) in tuple(np.dtype(d) for d in BIT_PATTERN_DTYPES):
             out_dtype = out.dtype

@@ -99,18 +99,18 @@ def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=No
                           flags, backend, container)
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
     flat = arr.reshape(-1)
-    codes = np.empty(flat.shape, dtype=np.int64)
+    # The kernels write the container type directly (no second pass over an int64 copy).
+    out = np.empty(flat.shape, dtype=_CONTAINERS[fmt.container_bits])
     counts = np.zeros(NFLAGS, dtype=np.int64)
     kernels = _backend.kernels(backend)
-    bad = kernels.encode_into(flat, codes, fmt.kernel_params, code, bool(saturate), bool(ftz),
+    bad = kernels.encode_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz),
                               key, 0, rbits, flags is not None, counts)
-    if bad:
-        first = float(flat[np.argmax(codes == -1)])
+    if bad:  # only NaN lacks a pattern (formats without NaN saturate inf)
+        first = float(flat[np.argmax(np.isnan(flat))])
         raise ValueError(f"format {fmt.name} has no bit pattern for {first!r} ({bad} element(s)); "
                          "it has no NaN" + ("" if isinstance(fmt, FixedPoint) else " or inf"))
     if flags is not None:
         flags.add(counts)
-    out = codes.astype(_CONTAINERS[fmt.container_bits])
     return _shaped(out, arr)
 
 
