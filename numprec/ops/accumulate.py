@@ -236,7 +236,8 @@ def sum(x, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, order="sequenti
     """Sum of x along `axis`, accumulated in `acc` (default fmt) in the given order and rounded
     to `out_fmt` (default fmt). order: sequential, pairwise, blocked (block terms per block,
     default 128, partial sums promoted to `promote`), kahan, fused (fused_terms terms aligned
-    and truncated to fused_width bits, default 32 and 14), fp64 (float64, one rounding)."""
+    and truncated to fused_width bits, default 32 and 14: the Hopper FP8 model), fp64 (float64,
+    one rounding). x is taken as given unless in_fmt is set (then rounded to it first)."""
     plan = make_plan("sum", fmt, acc, out_fmt, in_fmt, None, order, block, promote, fused_terms,
                      fused_width, mode, saturate, ftz, seed, rbits, flags, False)
     arr = as_float64(x, "x")
