@@ -9,29 +9,12 @@ into `counts` (one slot per flag bit) when asked.
 import numpy as np
 from numba import prange
 
-from . import rng, scalar_round
 from .codes import INEXACT, KIND_FIXED, NFLAGS, P_KIND, RDN, RNA, RNE, RTO, RTZ, RUP, SR
-from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar, threads_for
+from .cpu_scalars import S, f64_bits
+from .jit import cpu_parallel_kernel, cpu_scalar, threads_for
 
 
-@cpu_scalar
-def _f64_bits(x):
-    return np.float64(x).view(np.int64)
-
-
-@cpu_scalar
-def _bits_f64(b):
-    return np.int64(b).view(np.float64)
-
-
-S = compile_scalars(
-    [scalar_round, rng],
-    ["pow2", "bit_length", "significand_exponent", "signed_zero", "split_at",
-     "stochastic_threshold", "round_up", "overflow_result", "fast_path_limits", "round_fast",
-     "fixed_fast_limits", "round_fast_fixed", "encode_fixed_fast", "encode_normal",
-     "round_scalar", "encode_scalar", "decode_scalar", "mix64", "random62"],
-    cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
-
+_f64_bits = f64_bits
 round_scalar = S.round_scalar
 round_fast = S.round_fast
 fast_path_limits = S.fast_path_limits

@@ -1,6 +1,6 @@
 """CPU kernels for the accumulation models (numprec.sum, dot, matmul).
 
-The scalar accumulation code (scalar_accum) is compiled here with everything it calls. Rows run
+The scalar accumulation code (scalar_accum) comes compiled from cpu_scalars. Rows run
 in parallel; each row's steps run in order, so results do not depend on the thread count. The
 sequential matmul has a tiled kernel (a block of output columns accumulated together, the inner
 loop reading B's rows contiguously) running the very same step function as the generic kernel.
@@ -9,20 +9,11 @@ import numba
 import numpy as np
 from numba import prange
 
-from . import rng, scalar_accum, scalar_arith, scalar_round
+from . import scalar_accum
 from .codes import P_MBITS
-from .cpu import _bits_f64, _f64_bits
-from .cpu_arith import ARITH_NAMES, ROUND_NAMES
-from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
+from .cpu_scalars import S
+from .jit import cpu_parallel_kernel, cpu_scalar
 from .scalar_accum import C_EXACT, C_FTZ, C_MODE, C_RBITS, C_SAT, K_OUT, K_STEP
-
-ACCUM_NAMES = ["draw", "jam", "round_value", "add_product", "first_product", "load_term",
-               "fast_step", "sequential_range", "pairwise_row", "blocked_row", "kahan_row",
-               "fused_group", "fused_row", "reduce_row"]
-
-S = compile_scalars([scalar_round, rng, scalar_arith, scalar_accum],
-                    ROUND_NAMES + ["fast_path_limits", "round_fast"] + ARITH_NAMES + ACCUM_NAMES,
-                    cpu_scalar, {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
 
 reduce_row = S.reduce_row
 add_product = S.add_product

@@ -1,36 +1,22 @@
 """CPU array kernels for the element-wise arithmetic ops (add, sub, mul, div, sqrt, fma).
 
-The scalar kernels of scalar_arith are compiled here together with the scalar_round helpers they
-call (one shared globals table, see numprec.kernels.jit.compile_scalars) and the same bit-cast
-primitives as numprec.kernels.cpu. Flags are counted per element into `counts` when asked.
+The scalar kernels of scalar_arith come compiled from numprec.kernels.cpu_scalars. Flags are
+counted per element into `counts` when asked.
 """
 import numpy as np
 from numba import prange
 
-from . import rng, scalar_arith, scalar_round
-from .cpu import _bits_f64, _f64_bits
-from .jit import compile_scalars, cpu_parallel_kernel, cpu_scalar
+from .cpu_scalars import S
+from .jit import cpu_parallel_kernel
 
-ROUND_NAMES = ["pow2", "bit_length", "significand_exponent", "signed_zero", "split_at",
-               "stochastic_threshold", "round_up", "overflow_result", "round_scalar",
-               "mix64", "random62"]
-ARITH_NAMES = ["two_sum", "split_half", "two_prod", "exact_product", "next_toward",
-               "sign_of_sum4", "normalize3", "floor_scaled", "floor_tail", "exact_exponent",
-               "parts_at", "half_cmp", "round_parts", "invalid_result", "zero_result",
-               "is_negative", "add_round", "sub_round", "mul_round", "div_round",
-               "sqrt_residual_sign", "sqrt_round", "fma_round"]
-
-A = compile_scalars([scalar_round, rng, scalar_arith], ROUND_NAMES + ARITH_NAMES, cpu_scalar,
-                    {"f64_bits": _f64_bits, "bits_f64": _bits_f64})
-
-random62 = A.random62
-add_round = A.add_round
-sub_round = A.sub_round
-mul_round = A.mul_round
-div_round = A.div_round
-sqrt_round = A.sqrt_round
-fma_round = A.fma_round
-round_parts = A.round_parts
+random62 = S.random62
+add_round = S.add_round
+sub_round = S.sub_round
+mul_round = S.mul_round
+div_round = S.div_round
+sqrt_round = S.sqrt_round
+fma_round = S.fma_round
+round_parts = S.round_parts
 
 
 @cpu_parallel_kernel

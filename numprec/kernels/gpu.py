@@ -17,7 +17,7 @@ from numba import cuda, from_dtype, types
 from . import rng, scalar_accum, scalar_arith, scalar_round
 from .codes import NFLAGS, P_NBITS, SR
 from .gpu_jit import SIMULATOR, gpu_device, gpu_kernel
-from .jit import compile_scalars
+from .jit import compile_scalars, scalar_names
 
 # Slots of the tally array: the NFLAGS flag counts, then elements with no bit pattern (encode).
 TALLY_SLOTS = NFLAGS + 1
@@ -40,16 +40,9 @@ else:
 PRIMITIVES = {"f64_bits": _f64_bits, "bits_f64": _bits_f64}
 
 
-def scalar_names(module, primitives=PRIMITIVES):
-    """Every function defined in a scalar module, except the per-target primitives. Compiling
-    is lazy, so host-only helpers listed here cost nothing."""
-    return [name for name, value in vars(module).items()
-            if inspect.isfunction(value) and value.__module__ == module.__name__
-            and name not in primitives]
-
-
 SCALAR_MODULES = (scalar_round, rng, scalar_arith, scalar_accum)
-S = compile_scalars(SCALAR_MODULES, [name for m in SCALAR_MODULES for name in scalar_names(m)],
+S = compile_scalars(SCALAR_MODULES,
+                    [name for m in SCALAR_MODULES for name in scalar_names(m, PRIMITIVES)],
                     gpu_device, PRIMITIVES)
 
 round_value = S.round_value  # round_fast, else round_scalar: (value, flags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import os
 import types
 
@@ -111,6 +112,14 @@ def cpu_parallel_kernel(func):
     loaded from the cache can reach the parallel region before numba has started its threads.
     """
     return numba.njit(**CPU_PARALLEL_OPTIONS)(func)
+
+
+def scalar_names(module, primitives):
+    """Every function defined in a scalar module, except the per-target primitives. Compiling
+    is lazy, so host-only helpers listed here cost nothing."""
+    return [name for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module.__name__
+            and name not in primitives]
 
 
 def compile_scalars(modules, names, jit, primitives):
