@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from numprec.kernels.cpu_arith import A
+from numprec.kernels.cpu_scalars import S as A
 
 RNG = random.Random(42)
 
