@@ -19,9 +19,9 @@ import math
 import numpy as np
 
 from .codes import (DIVBYZERO, INEXACT, INVALID, KIND_FIXED, P_EMIN, P_KIND, P_MAXM_NEG,
-                    P_MAXM_POS, P_MBITS, P_QMAX, P_SUBNORMALS, RDN, RTO, SR, UNDERFLOW, FLUSHED)
-from .scalar_round import (bits_f64, f64_bits, overflow_result, pow2, round_scalar, round_up,
-                           signed_zero, significand_exponent)
+                    P_MAXM_POS, P_MBITS, P_QMAX, P_SUBNORMALS, RDN, RTO, SR, UNDERFLOW)
+from .scalar_round import (bits_f64, f64_bits, finish_result, overflow_result, pow2,
+                           round_scalar, round_up, signed_zero, significand_exponent)
 
 # Op codes of the element-wise array kernels.
 OP_ADD, OP_SUB, OP_MUL, OP_DIV = 0, 1, 2, 3
@@ -212,6 +212,7 @@ def round_parts(hi, lo, tail, scale, P, mode, saturate, ftz, rand, rbits):
     if q == qmax and keep > limit:
         return overflow_result(negative, mode, saturate, P)
     flags = np.int64(INEXACT) if inexact else np.int64(0)
+    flush = False
     if kind != KIND_FIXED and ex < emin:
         below_normal = keep < (np.int64(1) << (emin - q))
         tiny = True
@@ -223,12 +224,8 @@ def round_parts(hi, lo, tail, scale, P, mode, saturate, ftz, rand, rbits):
                                     rbits)
         if tiny and inexact:
             flags |= UNDERFLOW
-        if ftz and below_normal and keep != 0:
-            return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT
-    if keep == 0:
-        return signed_zero(negative, kind), flags
-    value = np.float64(keep) * pow2(q)
-    return (-value if negative else value), flags
+        flush = ftz and below_normal and keep != 0
+    return finish_result(keep, q, negative, kind, flags, flush)
 
 
 # --- the operations ---------------------------------------------------------------------------

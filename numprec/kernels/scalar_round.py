@@ -246,6 +246,17 @@ def encode_normal(v, P):
     return sign | (biased << mbits) | mant
 
 
+def finish_result(keep, q, negative, kind, flags, flush):
+    """The rounded value keep * 2^q with x's sign (a zero is signed per the format), or the
+    signed zero of a subnormal result flushed by ftz."""
+    if flush:
+        return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT
+    if keep == 0:
+        return signed_zero(negative, kind), flags
+    value = np.float64(keep) * pow2(q)
+    return (-value if negative else value), flags
+
+
 def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
     """Round float64 x to the format P once, exactly. Returns (value, flags)."""
     kind = P[P_KIND]
@@ -292,6 +303,7 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
         return overflow_result(negative, mode, saturate, P)
 
     flags = np.int64(INEXACT) if inexact else np.int64(0)
+    flush = False
     if kind != KIND_FIXED and ex < emin:
         below_normal = keep < (np.int64(1) << (emin - q))
         tiny = True
@@ -303,12 +315,8 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
                 tiny = not round_up(kf, rf, cf, sf, negative, mode, rand, rbits)
         if tiny and inexact:
             flags |= UNDERFLOW
-        if ftz and below_normal and keep != 0:
-            return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT
-    if keep == 0:
-        return signed_zero(negative, kind), flags
-    value = np.float64(keep) * pow2(q)
-    return (-value if negative else value), flags
+        flush = ftz and below_normal and keep != 0
+    return finish_result(keep, q, negative, kind, flags, flush)
 
 
 def encode_scalar(v, P):
