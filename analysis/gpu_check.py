@@ -31,7 +31,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.report_files import atomic_folder, markdown_table
+from numprec.report.files import atomic_folder, markdown_table
 
 SIZES = {  # full run / quick run
     "round": (1 << 20, 24), "arith": (1 << 18, 16), "decode": (1 << 16, 64),
@@ -48,8 +48,9 @@ def _every(cases, step):
 
 def parity_checks(kernels, quick: bool):
     """Yield one row per check: kernel, format, mode, options, n, mismatches, flags."""
-    from numprec.kernels import gpu_parity as gp
-    from numprec.kernels import gpu_parity_accum as ga
+    from numprec.codes import KERNEL_ORDERS
+    from numprec.testing import parity as gp
+    from numprec.testing import parity_accum as ga
     pick = 1 if quick else 0
     step = 5 if quick else 1
     formats = [f for f in gp.PARITY_FORMATS if not quick or f.name in QUICK_FORMATS]
@@ -77,7 +78,7 @@ def parity_checks(kernels, quick: bool):
     rows, n = SIZES["reduce"][pick]
     x = ga.grid_operands("bf16", (rows, n), seed=2, specials=True)
     y = ga.grid_operands("bf16", (rows, n), seed=3)
-    for order in ga.ORDERS:
+    for order in KERNEL_ORDERS:
         for mode in ("rne",) if quick else ("rne", "sr"):
             yield ga.check_reduce(kernels, order, mode, x, y, acc="bf16", out="fp16", seed=5)
 
@@ -89,7 +90,7 @@ class Timer:
         self.simulator = simulator
 
     def __call__(self, func, repeat: int) -> float:
-        from numprec.kernels.gpu_arrays import quiet_simulator
+        from numprec.kernels.gpu.arrays import quiet_simulator
         with quiet_simulator():
             return self._median(func, repeat)
 
@@ -127,9 +128,10 @@ def rounding_throughput(quick: bool, timer: Timer):
     """Rows of GB/s for a device-to-device copy and the rounding kernel on the same bytes."""
     import numprec
     from numba import cuda
-    from numprec.kernels import cpu, gpu
-    from numprec.kernels.codes import MODE_CODE, NFLAGS
-    from numprec.kernels.gpu_arrays import launch_shape
+    from numprec.codes import MODE_CODE, NFLAGS, SR_MAX_BITS, TALLY_SLOTS
+    from numprec.kernels.cpu import rounding as cpu_rounding
+    from numprec.kernels.gpu import rounding as gpu_rounding
+    from numprec.kernels.gpu.arrays import launch_shape
     pick = 1 if quick else 0
     n = SIZES["bandwidth"][pick]
     repeat = 1 if quick else 10
@@ -139,7 +141,7 @@ def rounding_throughput(quick: bool, timer: Timer):
     copy = timer(lambda: d_out.copy_to_device(d_x), repeat)
     rows = [dict(kind="d2d copy", format="-", mode="-", flags=False, n=n, seconds=copy,
                  gb_per_s=moved / copy / 1e9, fraction_of_copy=1.0)]
-    tallies = cuda.to_device(np.zeros(NFLAGS + 1, dtype=np.int64))
+    tallies = cuda.to_device(np.zeros(TALLY_SLOTS, dtype=np.int64))
     blocks, threads = launch_shape(n)
     n_cpu = SIZES["cpu_round"][pick]
     x_cpu, out_cpu = x[:n_cpu].copy(), np.empty(n_cpu)
@@ -147,11 +149,13 @@ def rounding_throughput(quick: bool, timer: Timer):
         P = numprec.get_format(name).kernel_params
         for mode in ("rne", "sr"):
             for flags in (False, True):
-                args = (P, MODE_CODE[mode], False, False, np.uint64(12345), 0, 62, flags)
-                seconds = timer(lambda: gpu.round_kernel[blocks, threads](d_x, d_out, *args,
-                                                                          tallies), repeat)
+                args = (P, MODE_CODE[mode], False, False, np.uint64(12345), 0, SR_MAX_BITS,
+                        flags)
+                seconds = timer(lambda: gpu_rounding.rounding_kernel[blocks, threads](
+                    False, d_x, d_out, *args, tallies), repeat)
                 counts = np.zeros(NFLAGS, dtype=np.int64)
-                cpu_seconds = _cpu_time(lambda: cpu.round_kernel(x_cpu, out_cpu, *args, counts),
+                cpu_seconds = _cpu_time(lambda: cpu_rounding.round_into(x_cpu, out_cpu, *args,
+                                                                        counts),
                                         repeat) / n_cpu * n
                 rows.append(dict(kind="round kernel", format=name, mode=mode, flags=flags, n=n,
                                  seconds=seconds, gb_per_s=moved / seconds / 1e9,
@@ -172,10 +176,11 @@ def rounding_throughput(quick: bool, timer: Timer):
 def matmul_throughput(quick: bool, timer: Timer):
     """Rows of rounded matmul steps per second, GPU tiled kernels against the CPU kernels."""
     from numba import cuda
-    from numprec.kernels import cpu_accum, gpu_accum
-    from numprec.kernels import gpu_parity_accum as ga
-    from numprec.kernels.codes import MODE_CODE
-    from numprec.kernels.gpu_arrays import tile_grid
+    from numprec.codes import MODE_CODE
+    from numprec.kernels.cpu import accum as cpu_accum
+    from numprec.kernels.gpu import accum as gpu_accum
+    from numprec.kernels.gpu.arrays import tile_grid
+    from numprec.testing import parity_accum as ga
     import numprec
     size = SIZES["perf_matmul"][1 if quick else 0]
     repeat = 1 if quick else 3
@@ -262,9 +267,9 @@ def main(argv=None) -> int:
     started = time.time()
     import numba
     from numba import cuda
-    from numprec.kernels import gpu_dispatch
-    from numprec.kernels.gpu_jit import SIMULATOR
-    kernels = gpu_dispatch.kernel_set()  # clear error without a GPU or the simulator
+    from numprec.kernels import gpu
+    kernels = gpu.kernel_set()  # clear error without a GPU or the simulator
+    from numprec.kernels.gpu.compiler import SIMULATOR
     quick = args.quick or SIMULATOR
     timer = Timer(SIMULATOR)
     info = dict(device=kernels.device, simulator=SIMULATOR, quick=quick,

@@ -1,6 +1,6 @@
 """numprec: bit-exact emulation of low-precision arithmetic, and training under it."""
-from .formats import FixedPoint, Format, format_names, get_format, register_format
-from .kernels.codes import MODES
+from .formats import FixedPoint, Format, finfo, format_names, get_format, register_format
+from .codes import MODES
 from .ops import Flags, decode, encode, get_backend, round, set_backend
 from .ops import (ErrorAnalysis, add, div, dot, dot_error, fma, matmul, matmul_error, mul, sqrt,
                   sub, sum, sum_error)
@@ -27,7 +27,7 @@ def __getattr__(name):
     globals()[name] = value
     return value
 
-__all__ = ["Format", "FixedPoint", "get_format", "format_names", "register_format", "MODES",
+__all__ = ["Format", "FixedPoint", "finfo", "get_format", "format_names", "register_format", "MODES",
            "round", "encode", "decode", "Flags", "set_backend", "get_backend", "__version__",
            "add", "sub", "mul", "div", "sqrt", "fma", "sum", "dot", "matmul", "ErrorAnalysis",
            "sum_error", "dot_error", "matmul_error"]

@@ -1,10 +1,10 @@
-"""Mixed precision: policies (presets, user policies), autocast, loss scaling, FP8 scaling."""
-from ..autodiff.policy import OP_CLASSES, ORDERS, Pass, Policy
-from ..autodiff.scaling import DelayedScaling, scale_from_amax
+"""Mixed precision: autocast and loss scaling (dynamic, static); the policies, presets, loaders
+and FP8 scaling recipes of numprec.policy are re-exported here."""
+from ..policy import (DEFAULT_AUTOCAST, OP_CLASSES, ORDERS, PRESETS, DelayedScaling, Pass, Policy,
+                      get_policy, policy_from_dict, policy_from_file, preset_names,
+                      scale_from_amax)
 from .autocast import autocast, get_autocast_policy
 from .grad_scaler import GradScaler, OptState
-from .loader import get_policy, policy_from_dict, policy_from_file, preset_names
-from .presets import DEFAULT_AUTOCAST, PRESETS
 from .static_scaler import StaticLossScaler
 
 __all__ = ["autocast", "get_autocast_policy", "GradScaler", "StaticLossScaler", "OptState",

@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import contextlib
 
-from ..autodiff.context import current_policy, using_policy
-from ..autodiff.policy import NATIVE
-from .loader import get_policy
-from .presets import DEFAULT_AUTOCAST
+from ..policy import DEFAULT_AUTOCAST, NATIVE, current_policy, get_policy, using_policy
 
 _DTYPE_PRESETS = {"fp16": "fp16-amp", "float16": "fp16-amp", "half": "fp16-amp",
                   "bf16": "bf16-amp", "bfloat16": "bf16-amp"}

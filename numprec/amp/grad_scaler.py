@@ -15,15 +15,10 @@ from enum import Enum
 
 import numpy as np
 
-from ..autodiff.rounding import round_array
 from ..formats import get_format
+from ..policy.casting import f32, round_to
 
 _FP32, _FP16, _FP64 = get_format("fp32"), get_format("fp16"), get_format("fp64")
-
-
-def f32(value: float) -> float:
-    """value rounded to float32 (round to nearest even), as a Python float."""
-    return float(round_array(np.float64(value), _FP32))
 
 
 class OptState(Enum):
@@ -54,11 +49,24 @@ def unscale_grads(optimizer, inv_scale: float, allow_fp16: bool):
                 continue
             product = grad * inv_scale  # exact in float64 for formats up to 29 bits
             if param.format != _FP64:
-                product = round_array(product, _FP32)  # the fp32 opmath product
+                product = round_to(product, _FP32)  # the fp32 opmath product
                 if param.format != _FP32:
-                    product = round_array(product, param.format)
+                    product = round_to(product, param.format)
             param.grad = np.asarray(product)
     return found if seen else None
+
+
+def check_scale(value, name: str) -> float:
+    """A loss scale must be a positive number that is finite in float32: a negative scale flips
+    every gradient, zero erases them, inf or NaN poisons them."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a positive number, got {type(value).__name__} "
+                        f"{value!r}")
+    if not (math.isfinite(value) and value > 0 and math.isfinite(f32(value)) and f32(value) > 0):
+        raise ValueError(f"{name} must be a positive number finite in float32 (a negative "
+                         f"scale flips every gradient, zero erases them, inf/NaN poisons them), "
+                         f"got {value!r}")
+    return float(value)
 
 
 class GradScaler:
@@ -73,6 +81,10 @@ class GradScaler:
                 raise ValueError(f"The growth factor must be > 1.0, got {growth_factor!r}")
             if not backoff_factor < 1.0:
                 raise ValueError(f"The backoff factor must be < 1.0, got {backoff_factor!r}")
+            if not backoff_factor > 0.0:
+                raise ValueError(f"The backoff factor must be > 0 (a zero or negative factor "
+                                 f"would zero or flip the scale), got {backoff_factor!r}")
+            check_scale(init_scale, "init_scale")
             if isinstance(growth_interval, bool) or not isinstance(growth_interval, int) \
                     or growth_interval < 1:
                 raise ValueError(f"growth_interval must be a positive int, got {growth_interval!r}")
@@ -145,7 +157,7 @@ class GradScaler:
                     raise RuntimeError("new_scale should be a float or a 1-element Tensor with "
                                        "requires_grad=False.")
                 new_scale = new_scale.item()
-            self._scale = f32(new_scale)
+            self._scale = f32(check_scale(new_scale, "new_scale"))
         else:
             found = [s["found_inf"] for s in self._per_optimizer_states.values()
                      if s["found_inf"] is not None]

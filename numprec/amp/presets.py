@@ -1,47 +1,9 @@
-"""The preset precision policies.
+"""Deprecated import path: numprec.amp.presets moved to numprec.policy.presets.
 
-fp64 / fp32: every op in that format (references). fp16: every op in fp16 (products accumulated
-in fp32, as GPU GEMMs do), parameters and optimizer state in fp16, no master weights: expected to
-fail on some tasks. fp16-amp / bf16-amp: PyTorch's autocast rules (matmul, linear, conv in the
-low format with fp32 accumulation; exp, log, pow, sums, softmax, log_softmax, layer_norm and
-losses in fp32; everything else in the widest format of its inputs) with fp32 master weights.
-fp8-hybrid: GEMM operands in E4M3 forward and E5M2 backward with delayed per-tensor scaling
-(Transformer Engine's HYBRID recipe), everything else in fp32, fp32 master weights.
-"""
-from __future__ import annotations
+This module re-exports it and warns."""
+import warnings
 
-from ..autodiff.policy import Pass, Policy
+from ..policy.presets import DEFAULT_AUTOCAST, PRESETS  # noqa: F401
 
-_FP32 = Pass("fp32", "fp32", "fp32")
-_FP32_CLASSES = ("transcendental", "reduction", "softmax", "norm", "loss")
-
-
-def _uniform(name: str, fmt: str, matmul_acc: str, **storage) -> Policy:
-    spec = Pass(fmt, fmt, fmt)
-    matmul = {"matmul": Pass(fmt, matmul_acc, fmt)}
-    return Policy(name, default=spec, forward=matmul, backward=matmul, **storage)
-
-
-def _autocast(name: str, low: str, loss_scale) -> Policy:
-    classes = {"matmul": Pass(low, "fp32", low)}
-    classes.update({cls: _FP32 for cls in _FP32_CLASSES})
-    return Policy(name, default=Pass(), forward=classes, backward=classes, master="fp32",
-                  optimizer_state="fp32", loss_scale=loss_scale)
-
-
-def _fp8_hybrid() -> Policy:
-    forward = {"matmul": Pass("fp8_e4m3fn", "fp32", "fp32", scaling="delayed")}
-    backward = {"matmul": Pass("fp8_e5m2", "fp32", "fp32", scaling="delayed")}
-    return Policy("fp8-hybrid", default=_FP32, forward=forward, backward=backward,
-                  master="fp32", optimizer_state="fp32", loss_scale=None, amax_history_len=16)
-
-
-PRESETS = {
-    "fp64": _uniform("fp64", "fp64", "fp64", master="fp64", optimizer_state="fp64"),
-    "fp32": _uniform("fp32", "fp32", "fp32", master="fp32", optimizer_state="fp32"),
-    "fp16": _uniform("fp16", "fp16", "fp32", master="fp16", optimizer_state="fp16"),
-    "fp16-amp": _autocast("fp16-amp", "fp16", "dynamic"),
-    "bf16-amp": _autocast("bf16-amp", "bf16", None),
-    "fp8-hybrid": _fp8_hybrid(),
-}
-DEFAULT_AUTOCAST = "fp16-amp"
+warnings.warn("numprec.amp.presets is deprecated: import from numprec.policy.presets",
+              DeprecationWarning, stacklevel=2)

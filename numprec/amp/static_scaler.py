@@ -1,7 +1,8 @@
 """A static loss scale (Micikevicius et al., 2018) with GradScaler's interface."""
 from __future__ import annotations
 
-from .grad_scaler import f32, unscale_grads
+from ..policy.casting import f32
+from .grad_scaler import check_scale, unscale_grads
 
 
 class StaticLossScaler:
@@ -13,9 +14,9 @@ class StaticLossScaler:
     """
 
     def __init__(self, scale: float = 2.0 ** 10, skip_nonfinite: bool = True):
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
             raise ValueError(f"scale must be a positive number, got {scale!r}")
-        self._scale = f32(scale)
+        self._scale = f32(check_scale(scale, "scale"))
         self.skip_nonfinite = bool(skip_nonfinite)
         self.skipped_steps = 0
         self._found = {}

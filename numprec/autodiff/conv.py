@@ -5,11 +5,7 @@ import numpy as np
 
 from .graph import apply
 from .im2col import im2col, output_size, pair, windows
-from .tensor import Tensor
-
-
-def _shape(x):
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
+from .shapes import shape_of
 
 
 def _conv_forward(x, w, *bias, k, stride, padding):
@@ -23,12 +19,12 @@ def _conv_forward(x, w, *bias, k, stride, padding):
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, *, scaling_states=None):
     """Cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), plus bias (O,)."""
-    sx, sw = _shape(x), _shape(weight)
+    sx, sw = shape_of(x), shape_of(weight)
     if len(sx) != 4 or len(sw) != 4 or sx[1] != sw[1]:
         raise ValueError(f"conv2d: input shape {sx} and weight shape {sw} are incompatible "
                          "(need input[N, C, H, W] and weight[O, C, kh, kw])")
-    if bias is not None and _shape(bias) != (sw[0],):
-        raise ValueError(f"conv2d: bias shape {_shape(bias)} does not match weight shape {sw}")
+    if bias is not None and shape_of(bias) != (sw[0],):
+        raise ValueError(f"conv2d: bias shape {shape_of(bias)} does not match weight shape {sw}")
     stride, padding = pair(stride, "stride"), pair(padding, "padding")
     output_size("conv2d", sx[2:], sw[2:], stride, padding)
     operands = (x, weight) if bias is None else (x, weight, bias)
@@ -37,7 +33,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, *, scaling_states=None):
 
 
 def _pool_args(op, x, kernel_size, stride, padding):
-    shape = _shape(x)
+    shape = shape_of(x)
     if len(shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {shape}")
     kernel = pair(kernel_size, "kernel_size")

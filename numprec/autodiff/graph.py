@@ -1,7 +1,7 @@
 """Running one op: inputs cast under the active policy, the result rounded, the node recorded.
 
 `apply` is the only way an op enters the graph. It resolves the op class's forward Pass against
-the operands' formats, casts the operands (numprec.autodiff.precision), runs the op's forward
+the operands' formats (numprec.policy.OpArithmetic), casts the operands, runs the op's forward
 function, rounds the result to the output format, and (when a gradient is needed) records a
 closure that runs the op's rules from the VJP table under the class's backward Pass: the output
 gradient is cast to the backward input format, each rule's result is summed back to its operand's
@@ -14,10 +14,12 @@ import numbers
 
 import numpy as np
 
-from .context import current_policy, is_grad_enabled
-from .precision import WEAK, Kernel, contains, round_to, widest
+from ..policy.arithmetic import OpArithmetic
+from ..policy.casting import WEAK, contains, round_to, widest
+from ..policy.context import current_policy
+from .shapes import unbroadcast
+from .context import is_grad_enabled
 from .tensor import Tensor
-from .broadcast import unbroadcast
 from .vjp import rules_for
 
 
@@ -33,7 +35,7 @@ def _operand(value):
 
 def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=False,
           out_format=None, **attrs):
-    """Run `forward(*arrays, k=kernel, **attrs)` under the active policy and record it.
+    """Run `forward(*arrays, k=arithmetic, **attrs)` under the active policy and record it.
 
     op: the op's name (its key in the VJP table); op_class: its policy class, or None for exact
     data movement (values pass through unchanged; the output format is the widest input's).
@@ -46,21 +48,21 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     values, formats, tensors = zip(*(_operand(v) for v in operands)) if operands else ((), (), ())
     policy = current_policy()
     if op_class is None:
-        kernel, xs = None, values
+        arith, xs = None, values
         out_fmt = widest(formats) if out_format is None else out_format
         with np.errstate(all="ignore"):  # inf and NaN are results here, not errors
             result = forward(*xs, **attrs)
     else:
-        kernel = Kernel(policy.pass_for(op_class, "forward"), formats, policy, states)
+        arith = OpArithmetic(policy.pass_for(op_class, "forward"), formats, policy, states)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
-        xs = tuple(kernel.cast(v, f, r) for v, f, r in zip(values, formats, roles))
+        xs = tuple(arith.cast(v, f, r) for v, f, r in zip(values, formats, roles))
         with np.errstate(all="ignore"):
-            result = forward(*xs, k=kernel, **attrs)
-        out_fmt = kernel.out_fmt
+            result = forward(*xs, k=arith, **attrs)
+        out_fmt = arith.out_fmt
     raw, aux = result if isinstance(result, tuple) else (result, {})
     raw = np.asarray(raw, dtype=np.float64)
-    if kernel is not None and not (exact and contains(out_fmt, kernel.in_fmt)):
-        raw = kernel.finish(raw)
+    if arith is not None and not (exact and contains(out_fmt, arith.in_fmt)):
+        raw = arith.finish(raw)
     out = Tensor._from_op(raw, out_fmt)
     parents = tensors
     if not is_grad_enabled() or not any(t is not None and t.requires_grad for t in parents):
@@ -72,7 +74,7 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
         if spec is None:
             kb, g = None, grad
         else:
-            kb = Kernel(spec, (out_fmt,), policy, states)
+            kb = OpArithmetic(spec, (out_fmt,), policy, states)
             g = kb.cast(grad, out_fmt, "grad_output" if roles and roles[0] else None)
         grads = []
         for index, parent in enumerate(parents):

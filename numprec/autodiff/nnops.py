@@ -1,49 +1,13 @@
-"""Layer-level ops: linear, softmax, log_softmax, losses, layer norm, dropout, embedding,
-and scaled dot-product attention (composed of primitive ops)."""
+"""Layer-level ops: softmax, log_softmax, losses, layer norm, dropout, embedding (each computed
+in float64 and rounded once: a fused-kernel model). Gradients: numprec.autodiff.vjp."""
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
-from .broadcast import broadcast_shape
-from .context import generator
+from ..policy.streams import generator
 from .graph import apply
+from .shapes import broadcast_shape, shape_of, single_axis
 from .tensor import Tensor
-
-
-def _shape(x):
-    return x.data.shape if isinstance(x, Tensor) else np.shape(x)
-
-
-def _linear_forward(x, w, *bias, k):
-    rows = x.reshape(-1, x.shape[-1])
-    out = k.matmul(rows, w.T, add=bias[0] if bias else None)
-    return out.reshape(x.shape[:-1] + (w.shape[0],))
-
-
-def linear(x, weight, bias=None, *, scaling_states=None):
-    """x @ weight.T + bias (bias added in the accumulator, as GEMM epilogues do).
-
-    scaling_states: a dict that keeps FP8 delayed-scaling histories between calls (nn.Linear
-    passes its own)."""
-    sx, sw = _shape(x), _shape(weight)
-    if len(sw) != 2 or len(sx) < 1 or sx[-1] != sw[1]:
-        raise ValueError(f"linear: input shape {sx} and weight shape {sw} are incompatible "
-                         f"(need input[..., in] and weight[out, in])")
-    operands = (x, weight) if bias is None else (x, weight, bias)
-    if bias is not None and _shape(bias) != (sw[0],):
-        raise ValueError(f"linear: bias shape {_shape(bias)} does not match weight shape {sw} "
-                         f"(need ({sw[0]},))")
-    return apply("linear", "matmul", _linear_forward, operands, roles=("input", "weight"),
-                 states=scaling_states)
-
-
-def _check_axis(op, axis, shape):
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) \
-            or not -len(shape) <= axis < len(shape):
-        raise ValueError(f"{op}: axis {axis!r} is out of range for shape {shape}")
-    return int(axis) % len(shape)
 
 
 def _log_softmax(a, axis):
@@ -54,14 +18,14 @@ def _log_softmax(a, axis):
 
 def softmax(x, axis: int = -1):
     """exp(x) / sum(exp(x)) along an axis (computed stably in float64, rounded once)."""
-    axis = _check_axis("softmax", axis, _shape(x))
+    axis = single_axis("softmax", axis, shape_of(x))
     return apply("softmax", "softmax", lambda a, k, axis: np.exp(_log_softmax(a, axis)), (x,),
                  axis=axis)
 
 
 def log_softmax(x, axis: int = -1):
     """x - logsumexp(x) along an axis (float64, rounded once)."""
-    axis = _check_axis("log_softmax", axis, _shape(x))
+    axis = single_axis("log_softmax", axis, shape_of(x))
     return apply("log_softmax", "softmax", lambda a, k, axis: _log_softmax(a, axis), (x,),
                  axis=axis)
 
@@ -79,7 +43,7 @@ def cross_entropy(logits, target, reduction: str = "mean"):
     """Softmax cross-entropy of logits (N, C) against class indices (N,), like PyTorch's."""
     _check_reduction("cross_entropy", reduction)
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
-    shape = _shape(logits)
+    shape = shape_of(logits)
     if len(shape) != 2 or target.shape != (shape[0],):
         raise ValueError(f"cross_entropy: logits shape {shape} and target shape {target.shape} "
                          "are incompatible (need logits[N, C] and target[N])")
@@ -104,7 +68,7 @@ def cross_entropy(logits, target, reduction: str = "mean"):
 def mse_loss(prediction, target, reduction: str = "mean"):
     """Mean (or summed) squared error."""
     _check_reduction("mse_loss", reduction)
-    size = int(np.prod(broadcast_shape("mse_loss", _shape(prediction), _shape(target))))
+    size = int(np.prod(broadcast_shape("mse_loss", shape_of(prediction), shape_of(target))))
     scale = 1.0 / size if reduction == "mean" else 1.0
 
     def forward(a, b, k, scale, reduction):
@@ -119,13 +83,13 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     statistics, rounded once)."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
         else tuple(normalized_shape)
-    shape = _shape(x)
+    shape = shape_of(x)
     if tuple(shape[len(shape) - len(normalized_shape):]) != normalized_shape:
         raise ValueError(f"layer_norm: input shape {shape} does not end with normalized_shape "
                          f"{normalized_shape}")
     for name, param in (("weight", weight), ("bias", bias)):
-        if param is not None and tuple(_shape(param)) != normalized_shape:
-            raise ValueError(f"layer_norm: {name} shape {_shape(param)} does not match "
+        if param is not None and tuple(shape_of(param)) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} shape {shape_of(param)} does not match "
                              f"normalized_shape {normalized_shape}")
     weight = np.ones(normalized_shape) if weight is None else weight
     bias = np.zeros(normalized_shape) if bias is None else bias
@@ -147,8 +111,8 @@ def dropout(x, p: float = 0.5, training: bool = True, seed=None):
     if not training or p == 0.0:
         return x
     rng = generator() if seed is None else np.random.default_rng(seed)
-    keep = rng.random(_shape(x)) >= p
-    mask = keep / (1.0 - p) if p < 1.0 else np.zeros(_shape(x))
+    keep = rng.random(shape_of(x)) >= p
+    mask = keep / (1.0 - p) if p < 1.0 else np.zeros(shape_of(x))
     return apply("dropout", "elementwise", lambda a, k: (a * mask, {"mask": mask}), (x,))
 
 
@@ -159,29 +123,12 @@ def embedding(indices, weight):
         if idx.size and not np.all(idx == np.floor(idx)):
             raise TypeError("embedding: indices must be integers")
         idx = idx.astype(np.int64)
-    rows = _shape(weight)[0] if len(_shape(weight)) == 2 else None
+    rows = shape_of(weight)[0] if len(shape_of(weight)) == 2 else None
     if rows is None:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, dim), got shape "
-                         f"{_shape(weight)}")
+                         f"{shape_of(weight)}")
     outside = idx[(idx < 0) | (idx >= rows)]
     if outside.size:
         raise ValueError(f"embedding: index {int(outside[0])} is out of range for {rows} "
                          "embeddings")
     return apply("embedding", None, lambda w, indices: w[indices], (weight,), indices=idx)
-
-
-def scaled_dot_product_attention(q, k, v, mask=None):
-    """softmax(q @ k^T / sqrt(d) + mask) @ v over the last two dims (composed of primitive ops;
-    mask: additive, broadcastable to the score shape, e.g. -inf above the diagonal)."""
-    from . import functional as F
-    scale = 1.0 / math.sqrt(_shape(q)[-1])
-    scores = F.matmul(q, F.transpose(k, _swap_last(len(_shape(k))))) * scale
-    if mask is not None:
-        scores = scores + mask
-    return F.matmul(softmax(scores, axis=-1), v)
-
-
-def _swap_last(ndim: int) -> tuple:
-    axes = list(range(ndim))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return tuple(axes)

@@ -4,15 +4,15 @@ Values are float64 NumPy arrays holding numbers of the tensor's `format` (every 
 representable in it), so one array type carries every emulated precision. An op's output records
 its parents, its op name and a closure mapping the output gradient to the parents' gradients
 (built by numprec.autodiff.graph from the op's rule in the VJP table); `backward` visits the graph
-in reverse topological order. Operators and methods forward to numprec.autodiff.functional.
+in reverse topological order. The core imports no op: numprec.autodiff.operators attaches the
+operators and methods (a + b, x.sum(), ...), which call numprec.autodiff.functional.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..formats import get_format
-from .rounding import round_array as _round
-from .context import is_grad_enabled
+from ..policy.casting import round_to
 
 _DTYPE_FORMATS = {np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32",
                   np.dtype(np.float64): "fp64"}
@@ -37,10 +37,10 @@ def _values_and_format(data, format):
     if format is None:
         fmt = get_format(inferred)
         if inferred == "fp32" and not isinstance(data, np.ndarray):
-            values = (_round(values, fmt))
+            values = round_to(values, fmt)
         return values, fmt
     fmt = get_format(format)
-    return (_round(values, fmt)), fmt
+    return round_to(values, fmt), fmt
 
 
 def _ml_dtypes_format(dtype):
@@ -139,7 +139,7 @@ class Tensor:
             if seed.shape != self.shape:
                 raise ValueError(f"backward: gradient shape {seed.shape} does not match the "
                                  f"output shape {self.shape}")
-            seed = (_round(seed, self.format))
+            seed = round_to(seed, self.format)
         pending = {id(self): seed}
         for node in reversed(_topological_order(self)):
             g = pending.pop(id(node), None)
@@ -156,12 +156,12 @@ class Tensor:
                 pending[key] = pg if key not in pending else _accumulate(pending[key], pg,
                                                                          parent.format)
 
-    # Operators and methods are attached below (they call numprec.autodiff.functional).
+    # Operators and methods: numprec.autodiff.operators.
 
 
 def _accumulate(total: np.ndarray, more: np.ndarray, fmt) -> np.ndarray:
     """Gradient accumulation is an add in the tensor's own format (as in PyTorch)."""
-    return (_round(total + more, fmt))
+    return round_to(total + more, fmt)
 
 
 def _topological_order(root: Tensor) -> list:
@@ -180,15 +180,3 @@ def _topological_order(root: Tensor) -> list:
             if parent.requires_grad and id(parent) not in seen:
                 stack.append((parent, False))
     return order
-
-
-def as_tensor(value) -> Tensor:
-    """Tensors pass through; arrays and numbers become constants (no gradient)."""
-    return value if isinstance(value, Tensor) else Tensor(value)
-
-
-def grad_recording(*tensors) -> bool:
-    return is_grad_enabled() and any(t.requires_grad for t in tensors)
-
-
-from . import functional  # noqa: E402,F401  (attaches the operators; needs Tensor defined above)

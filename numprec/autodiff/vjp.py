@@ -2,8 +2,8 @@
 
 A rule gets the output gradient `g` (already cast to the op class's backward input format), the
 op's rounded output `ans`, the operands as the op saw them (cast to the forward input format),
-the backward kernel `k` (k.matmul and k.sum apply the policy's accumulation model; None for data
-movement) and the op's attributes. It returns the gradient for its operand at the output's
+the backward pass's arithmetic `k` (a numprec.policy.OpArithmetic: k.matmul and k.sum apply the
+policy's accumulation model; None for data movement) and the op's attributes. It returns the gradient for its operand at the output's
 broadcast shape; the engine sums broadcasting away (broadcast.unbroadcast) and rounds.
 Element-wise rules are evaluated in float64 and rounded once (a fused-kernel model).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import erf
 
 from .im2col import col2im, scatter_windows
 
@@ -81,7 +82,6 @@ defvjp("dropout", lambda g, ans, x, mask, **_: g * mask)
 
 
 def _gelu_grad(g, ans, x, approximate, **_):
-    from scipy.special import erf
     if approximate == "tanh":
         c = math.sqrt(2.0 / math.pi)
         t = np.tanh(c * (x + 0.044715 * x ** 3))

@@ -1,27 +1,38 @@
-"""`numprec bench`: the rounding benchmark (analysis/bench_rounding.py), loaded only when asked."""
+"""`numprec bench [NAME] [ARGS]`: run a benchmark of numprec.studies.bench (rounding by default),
+loaded only when asked; every argument after NAME goes to the benchmark."""
 from __future__ import annotations
 
 import importlib
 
+from ..studies.bench import BENCHMARKS
 from .errors import CommandError
 
-HELP = "run the rounding benchmark (arguments go to analysis/bench_rounding.py)"
+HELP = (f"run a benchmark ({', '.join(BENCHMARKS)}; default rounding) and write its results "
+        "to reports/; arguments after the name go to it (numprec bench NAME --help)")
+DEFAULT = "rounding"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("bench_args", nargs="*", metavar="ARG",
-                        help="passed on to the benchmark (see: numprec bench --help)")
+                        help="a benchmark name, then the benchmark's own arguments")
+
+
+def split_name(argv: list[str]) -> tuple[str, list[str]]:
+    """(benchmark name, its arguments): the first argument names it unless it is an option."""
+    if argv and not argv[0].startswith("-"):
+        return argv[0], argv[1:]
+    return DEFAULT, argv
 
 
 def run_forwarded(argv: list[str]) -> int:
-    """Hand every argument after `bench` to the benchmark's own main(argv)."""
+    """Hand every argument after the name to the benchmark's own main(argv)."""
+    name, rest = split_name(argv)
+    if name not in BENCHMARKS:
+        raise CommandError(f"unknown benchmark {name!r}; valid benchmarks: "
+                           f"{', '.join(BENCHMARKS)}")
     try:
-        bench_rounding = importlib.import_module("analysis.bench_rounding")
+        module = importlib.import_module(BENCHMARKS[name])
     except ModuleNotFoundError as err:
-        if err.name in ("analysis", "analysis.bench_rounding"):
-            raise CommandError("the rounding benchmark (analysis/bench_rounding.py) is not "
-                               "available; run from the numprec source tree") from None
-        raise CommandError(f"the rounding benchmark needs {err.name!r}: "
-                           "pip install -e '.[bench]'") from None
-    code = bench_rounding.main(argv)
-    return int(code or 0)
+        raise CommandError(f"the {name} benchmark needs {err.name!r}: pip install "
+                           "'numprec[bench]' (or pip install -e '.[bench]' in a checkout)") from None
+    return int(module.main(rest) or 0)

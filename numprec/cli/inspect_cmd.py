@@ -6,7 +6,7 @@ import sys
 from fractions import Fraction
 
 from ..formats import get_format
-from ..kernels.codes import MODES, SR_MAX_BITS
+from ..codes import MODES, SR_MAX_BITS
 from ..ops import Flags, decode, encode, round as np_round
 from . import inspect_facts as facts
 from .table import render

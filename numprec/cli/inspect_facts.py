@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..kernels.codes import SR_MAX_BITS
+from ..codes import SR_MAX_BITS
 from ..ops import decode, encode
 
 

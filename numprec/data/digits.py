@@ -1,7 +1,8 @@
 """The 8x8 handwritten digits (UCI, 1797 images; scikit-learn's load_digits).
 
-A compressed copy ships in the source tree's data/digits.npz (pixels 0..16 as uint8), so training
-works without scikit-learn; scikit-learn's copy is the fallback.
+A compressed copy ships inside the package (numprec/data/digits.npz, pixels 0..16 as uint8,
+installed as package data), so training works without scikit-learn and without the source tree;
+scikit-learn's copy is the fallback.
 """
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import os
 
 import numpy as np
 
-DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__)))), "data", "digits.npz")
+DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "digits.npz")
 
 
 def load_digits() -> tuple:

@@ -11,15 +11,26 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
-# NaN conventions. "none" is for formats with neither inf nor NaN (the OCP MX element formats).
-NAN_CONVENTIONS = ("ieee", "fn", "fnuz", "none")
+from ..codes import (KIND_CODE, KIND_FIXED, NAN_CONVENTIONS, NPARAMS, P_BIAS, P_EBITS,
+                     P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS, P_NBITS, P_QMAX,
+                     P_SUBNORMALS)
 
-# Integer codes shared with the kernels (numprec.kernels.scalar_round uses the same numbers).
-KIND_IEEE, KIND_FN, KIND_FNUZ, KIND_NONE, KIND_FIXED = 0, 1, 2, 3, 4
-_KIND_CODE = {"ieee": KIND_IEEE, "fn": KIND_FN, "fnuz": KIND_FNUZ, "none": KIND_NONE}
+# NAN_CONVENTIONS: "ieee", "fn", "fnuz", and "none" for formats with neither inf nor NaN (the OCP
+# MX element formats).
 
 # float64 is the carrier of every value: a format must fit inside it.
 _F64_EMAX, _F64_EMIN_SUB = 1023, -1074
+
+
+def _params(**values) -> tuple:
+    """A kernel parameter tuple, each value placed in its slot (P_<NAME> in numprec.codes)."""
+    slots = {"mbits": P_MBITS, "emin": P_EMIN, "qmax": P_QMAX, "maxm_pos": P_MAXM_POS,
+             "maxm_neg": P_MAXM_NEG, "kind": P_KIND, "subnormals": P_SUBNORMALS,
+             "ebits": P_EBITS, "bias": P_BIAS, "nbits": P_NBITS}
+    params = [0] * NPARAMS
+    for name, value in values.items():
+        params[slots[name]] = int(value)
+    return tuple(params)
 
 
 def _container_bits(nbits: int) -> int:
@@ -156,10 +167,12 @@ class Format:
 
     @cached_property
     def kernel_params(self) -> tuple:
-        """The integer tuple every kernel takes (layout in numprec.kernels.params)."""
+        """The integer tuple every kernel takes (slots P_* in numprec.codes)."""
         max_m = self.max_significand
-        return (self.mbits, self.emin, self.emax - self.mbits, max_m, max_m,
-                _KIND_CODE[self.nan], int(self.subnormals), self.ebits, self.bias, self.nbits)
+        return _params(mbits=self.mbits, emin=self.emin, qmax=self.emax - self.mbits,
+                       maxm_pos=max_m, maxm_neg=max_m, kind=KIND_CODE[self.nan],
+                       subnormals=int(self.subnormals), ebits=self.ebits, bias=self.bias,
+                       nbits=self.nbits)
 
     def describe_encoding(self) -> str:
         return {"ieee": "inf: exp all ones, mant 0; NaN: exp all ones, mant != 0",
@@ -242,9 +255,9 @@ class FixedPoint:
         # Fixed point is rounding at the constant quantum 2^-N: the kernel sees a "float" whose
         # whole range lies below its normal binade (emin = M, precision M + N).
         mag = self.int_bits + self.frac_bits
-        max_neg = 2 ** mag if self.signed else 0
-        return (mag, self.int_bits, -self.frac_bits, 2 ** mag - 1, max_neg,
-                KIND_FIXED, 1, 0, 0, self.nbits)
+        return _params(mbits=mag, emin=self.int_bits, qmax=-self.frac_bits,
+                       maxm_pos=2 ** mag - 1, maxm_neg=2 ** mag if self.signed else 0,
+                       kind=KIND_FIXED, subnormals=1, ebits=0, bias=0, nbits=self.nbits)
 
     def describe_encoding(self) -> str:
         return "two's complement" if self.signed else "unsigned"

@@ -1,10 +1,17 @@
-"""The one place that owns every CPU JIT setting (the CUDA ones live in gpu_jit, which imports
-numba.cuda only when the GPU backend is used).
+"""The one module that owns every JIT setting and the kernel cache.
 
-Scalar kernels are plain Python functions written once (numprec.kernels.scalar_*); `compile_scalars`
-compiles a module of them for one target by cloning each function with a globals table in which
-every sibling helper is replaced by its compiled version (and target-specific primitives, such as
-the float64 <-> int64 bit casts, are bound to that target's implementation).
+- Flags: the options every CPU kernel (numba.njit) and every GPU kernel and device function
+  (numba.cuda.jit) is compiled with. fastmath stays off everywhere: it flushes subnormals and
+  contracts a*b+c into an FMA. numprec.kernels.gpu.compiler applies the CUDA ones (it imports
+  numba.cuda, which this module does not).
+- The cache: CPU kernels are cached on disk. Array kernels inline scalar kernels from other
+  modules, and numba keys a cache entry only on the function's own file, so every kernel's entry
+  is keyed on a hash of all kernel sources (every file under numprec/kernels, and
+  numprec/codes.py, whose constants are compiled in).
+- compile_scalars: scalar kernels are plain Python functions written once
+  (numprec.kernels.scalar); it compiles them for one target by cloning each function with a
+  globals table in which every sibling helper is replaced by its compiled version (and, on the
+  GPU, the float64 <-> int64 bit casts by libdevice's).
 """
 from __future__ import annotations
 
@@ -18,30 +25,50 @@ import types
 import numba
 from numba.core import caching
 
-# fastmath stays off everywhere: it flushes subnormals and contracts a*b+c into an FMA.
+from ..codes import MODES
+
 CPU_OPTIONS = dict(cache=True, fastmath=False, nogil=True, error_model="numpy")
 CPU_PARALLEL_OPTIONS = dict(CPU_OPTIONS, parallel=True)
+GPU_DEVICE_OPTIONS = dict(device=True, fastmath=False)
+# lto=False: kernels launch through the PTX the tests check (the simulator has no lto switch).
+GPU_KERNEL_OPTIONS = dict(fastmath=False, lto=False)
+GPU_SIMULATOR_KERNEL_OPTIONS = dict(fastmath=False)
+# NVVM contracts a*b+c into one fma by default, fastmath or not: numprec kernels switch it off.
+NVVM_OPTIONS = {"fma": False}
+
+KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+CODES_FILE = os.path.join(os.path.dirname(KERNEL_DIR), "codes.py")
 
 
-_KERNEL_DIR = os.path.dirname(os.path.abspath(__file__))
+def kernel_sources() -> list[str]:
+    """Every source file the compiled kernels are made of, in a fixed order."""
+    found = [CODES_FILE]
+    for folder, subfolders, files in os.walk(KERNEL_DIR):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        found += [os.path.join(folder, name) for name in sorted(files) if name.endswith(".py")]
+    return found
 
 
 @functools.lru_cache(maxsize=None)
 def kernel_source_stamp() -> bytes:
-    """Hash of every kernel source file: array kernels inline scalars from sibling modules, and
-    numba only watches a function's own file, so a cached kernel is keyed on all of them."""
+    """Hash of every kernel source file (names relative to the package, and contents)."""
     digest = hashlib.sha256()
-    for name in sorted(os.listdir(_KERNEL_DIR)):
-        if name.endswith(".py"):
-            with open(os.path.join(_KERNEL_DIR, name), "rb") as handle:
-                digest.update(name.encode() + handle.read())
+    package = os.path.dirname(KERNEL_DIR)
+    for path in kernel_sources():
+        with open(path, "rb") as handle:
+            digest.update(os.path.relpath(path, package).encode() + b"\0" + handle.read())
     return digest.digest()
+
+
+def _is_kernel_source(py_file) -> bool:
+    path = os.path.abspath(py_file)
+    return os.path.commonpath([path, KERNEL_DIR]) == KERNEL_DIR
 
 
 class _KernelStampMixin:
     @classmethod
     def from_function(cls, py_func, py_file):
-        if os.path.dirname(os.path.abspath(py_file)) != _KERNEL_DIR:
+        if not _is_kernel_source(py_file):
             return None
         return super().from_function(py_func, py_file)
 
@@ -100,11 +127,6 @@ def cpu_scalar(func):
     return numba.njit(**CPU_OPTIONS)(func)
 
 
-def cpu_kernel(func):
-    """Compile a serial array kernel for the CPU."""
-    return numba.njit(**CPU_OPTIONS)(func)
-
-
 def cpu_parallel_kernel(func):
     """Compile a parallel (prange) array kernel for the CPU.
 
@@ -114,31 +136,56 @@ def cpu_parallel_kernel(func):
     return numba.njit(**CPU_PARALLEL_OPTIONS)(func)
 
 
-def scalar_names(module, primitives):
-    """Every function defined in a scalar module, except the per-target primitives. Compiling
-    is lazy, so host-only helpers listed here cost nothing."""
-    return [name for name, value in vars(module).items()
-            if inspect.isfunction(value) and value.__module__ == module.__name__
-            and name not in primitives]
+def _clone(func, table, qualname):
+    """A copy of a plain function that reads its globals from `table`."""
+    clone = types.FunctionType(func.__code__, table, func.__name__, func.__defaults__,
+                               func.__closure__)
+    clone.__module__ = func.__module__
+    clone.__qualname__ = qualname
+    clone.__doc__ = func.__doc__
+    return clone
 
 
-def compile_scalars(modules, names, jit, primitives):
-    """Compile the functions `names` found in `modules` with `jit`.
-
-    `primitives` maps names to already-compiled, target-specific functions. Returns a namespace of
-    the compiled functions; the clones share one globals table so helpers call compiled helpers.
-    """
+def compile_scalars(name, modules, jit, primitives=None):
+    """Compile every function defined in `modules` with `jit` (lazily: a helper no kernel calls
+    is never compiled), into a module object `name`. `primitives` maps function names to
+    already-compiled, target-specific replacements. The clones share one globals table, so
+    helpers call compiled helpers; kernels call them as S.<function> (numba resolves a module's
+    attributes at compile time)."""
+    primitives = primitives or {}
     table = {}
     for module in modules:
         table.update(vars(module))
     table.update(primitives)
-    compiled = {}
-    for name in names:
-        source = table[name]
-        clone = types.FunctionType(source.__code__, table, name, source.__defaults__,
-                                   source.__closure__)
-        clone.__module__ = source.__module__
-        clone.__qualname__ = source.__qualname__
-        clone.__doc__ = source.__doc__
-        compiled[name] = table[name] = jit(clone)
-    return types.SimpleNamespace(**compiled)
+    compiled = types.ModuleType(name, f"The scalar kernels of numprec.kernels.scalar, compiled "
+                                      f"with {getattr(jit, '__name__', jit)}.")
+    for module in modules:
+        for fname, source in vars(module).items():
+            if not (inspect.isfunction(source) and source.__module__ == module.__name__):
+                continue
+            if fname not in primitives:
+                table[fname] = jit(_clone(source, table, source.__qualname__))
+            setattr(compiled, fname, table[fname])
+    return compiled
+
+
+def specialize(functions, **constants):
+    """Compile copies of `functions` (plain function -> jit decorator) in which each name of
+    `constants` is a compile-time constant: numba freezes a global's value into the code, so the
+    branches on it fold away and the loops around them vectorise. The copies call each other by
+    their names and are registered under names of their own (so each has its own cache entry);
+    they compile on first call. Returns a namespace of them by function name. The one mechanism
+    by which kernels specialise (by_mode: per rounding mode)."""
+    first = next(iter(functions))
+    table = dict(vars(inspect.getmodule(first)))
+    table.update(constants)
+    suffix = "_".join(f"{key.lower()}{value}" for key, value in sorted(constants.items()))
+    for func, jit in functions.items():
+        table[func.__name__] = jit(_clone(func, table, f"{func.__qualname__}__{suffix}"))
+    return types.SimpleNamespace(**{func.__name__: table[func.__name__] for func in functions})
+
+
+def by_mode(functions) -> list:
+    """specialize(functions, MODE=m) for every rounding mode m, indexed by mode code
+    (numprec.codes.MODES): the functions read the global MODE, a constant in each copy."""
+    return [specialize(functions, MODE=code) for code in range(len(MODES))]

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..autodiff.context import generator
+from ..policy.streams import generator
 
 
 def uniform(shape, bound: float) -> np.ndarray:

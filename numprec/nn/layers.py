@@ -130,29 +130,37 @@ class Flatten(Module):
         return F.flatten(x, self.start_dim)
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """Pooling over windows of kernel_size (stride defaults to kernel_size), with padding."""
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
+
+class MaxPool2d(_Pool2d):
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
-class AvgPool2d(MaxPool2d):
+class AvgPool2d(_Pool2d):
     def forward(self, x):
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
-class CrossEntropyLoss(Module):
+class _Loss(Module):
+    """A loss with PyTorch's reduction argument ("mean", "sum" or "none")."""
+
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         self.reduction = reduction
 
+
+class CrossEntropyLoss(_Loss):
     def forward(self, logits, target):
         return F.cross_entropy(logits, target, self.reduction)
 
 
-class MSELoss(CrossEntropyLoss):
+class MSELoss(_Loss):
     def forward(self, prediction, target):
         return F.mse_loss(prediction, target, self.reduction)

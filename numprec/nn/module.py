@@ -5,7 +5,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autodiff.precision import round_to
+from ..policy.casting import round_to
 from ..autodiff.tensor import Tensor
 from ..formats import get_format
 

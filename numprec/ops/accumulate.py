@@ -1,7 +1,10 @@
 """Public accumulation models: sum, dot and matmul with the rounding of real hardware.
 
 A reduction adds n terms (x_i, or products a_i * b_i) in an accumulator format `acc`, in an
-`order` (see numprec.kernels.scalar_accum), and rounds the result once more to the output format.
+`order` (see numprec.kernels.scalar.accum), and rounds the result once more to the output format.
+All three take their formats the same way: `fmt` (positional, or fmt=) is the default of both
+the accumulator `acc` and the output format `out_fmt`, keywords that override it; matmul's
+accumulator is fp32 when no format is given at all.
 Inputs are taken as given (float64 values) unless `in_fmt` is set: then they are first rounded
 to it, in the same mode. Products are exact unless `product_fmt` is set: then each product is
 rounded to it once. Every rounding uses `mode`; stochastic rounding draws from a stream per kind
@@ -13,26 +16,26 @@ from __future__ import annotations
 
 import numbers
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..codes import (C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, C_TERMS,
+                     C_USE_PROD, C_USE_Y, C_WIDTH, K_INPUT_A, K_INPUT_B, K_OUT, MAX_FUSED_TERMS,
+                     NCONFIG, NFLAGS, NKEYS, NROLES, ORDER_CODE, ORDERS, SEQUENTIAL, SR,
+                     STREAM_ACCUM)
 from ..formats import Format
-from ..kernels.codes import NFLAGS, SR
 from ..kernels.jit import threads_for
-from ..kernels.rng import key_from_seed
-from ..kernels.scalar_accum import (C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, K_OUT,
-                                    MAX_FUSED_TERMS, NKEYS, ORDERS, SEQUENTIAL)
+from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
-from .arith import entry_point
+from .backend import entry_point
 from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
 
-ALL_ORDERS = ORDERS + ("fp64",)
 DEFAULT_BLOCK = 128                  # DeepSeek-V3's promotion interval N_C
 DEFAULT_FUSED_TERMS, DEFAULT_FUSED_WIDTH = 32, 14   # the Hopper FP8 model
 MAX_FUSED_WIDTH = 53
-# First stochastic-rounding stream of each op: roles K_* add 0..7, input rounding 8 and 9.
-_STREAM_BASE = {"sum": 16, "dot": 32, "matmul": 48}
+MATMUL_DEFAULT_ACC = "fp32"          # matmul's accumulator when no format is given
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,8 @@ def _wider(a, b) -> bool:
 def make_plan(op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fused_terms,
               fused_width, mode, saturate, ftz, seed, rbits, flags, uses_products):
     """Check every option of an accumulation op and pack them for the kernels."""
-    if order not in ALL_ORDERS:
-        raise ValueError(f"unknown order {order!r}; valid orders: {', '.join(ALL_ORDERS)}")
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; valid orders: {', '.join(ORDERS)}")
     code = check_mode(mode)
     rbits = check_rbits(rbits, code)
     check_flags(flags)
@@ -101,15 +104,18 @@ def make_plan(op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fus
             raise ValueError(f"product_fmt={product.name} ({product.precision} bits) is wider "
                              f"than the accumulator {acc.name} ({acc.precision} bits): every "
                              "product would be rounded twice")
-    keys = np.zeros(NKEYS + 2, dtype=np.uint64)
+    keys = np.zeros(NROLES, dtype=np.uint64)
     if code == SR:
         if seed is None:
             seed = int.from_bytes(os.urandom(8), "little")
-        keys[:] = [key_from_seed(seed, _STREAM_BASE[op] + role) for role in range(NKEYS + 2)]
-    config = (ALL_ORDERS.index(order) if order != "fp64" else -1, block, terms, width,
-              int(uses_products), int(product is not None), 0, code, int(bool(saturate)),
-              int(bool(ftz)), rbits)
-    return Plan(op, acc, out, inp, product, promote, order, config, keys)
+        keys[:] = [key_from_seed(seed, STREAM_ACCUM[op] + role) for role in range(NROLES)]
+    config = [0] * NCONFIG
+    for slot, value in ((C_ORDER, ORDER_CODE[order]), (C_BLOCK, block), (C_TERMS, terms),
+                        (C_WIDTH, width), (C_USE_Y, uses_products),
+                        (C_USE_PROD, product is not None), (C_EXACT, False), (C_MODE, code),
+                        (C_SAT, saturate), (C_FTZ, ftz), (C_RBITS, rbits)):
+        config[slot] = int(value)
+    return Plan(op, acc, out, inp, product, promote, order, tuple(config), keys)
 
 
 def _with_exact(plan, exact):
@@ -123,8 +129,9 @@ def _fits_fp32(arr) -> bool:
         return bool(np.array_equal(arr.astype(np.float32).astype(np.float64), arr))
 
 
-def round_inputs(arr, plan, which, backend):
-    """The input rounded to plan.inp (identity without in_fmt), in its own stream."""
+def round_inputs(arr, plan, role, backend):
+    """The input rounded to plan.inp (identity without in_fmt), in its own stream (role
+    K_INPUT_A or K_INPUT_B)."""
     if plan.inp is None:
         return arr
     flat = np.ascontiguousarray(arr).reshape(-1)
@@ -132,7 +139,7 @@ def round_inputs(arr, plan, which, backend):
     counts = np.zeros(NFLAGS, dtype=np.int64)
     c = plan.config
     _backend.kernels(backend).round_into(flat, out, plan.inp.kernel_params, c[C_MODE],
-                                         bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[NKEYS + which],
+                                         bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[role],
                                          0, c[C_RBITS], False, counts)
     return out.reshape(arr.shape)
 
@@ -230,18 +237,19 @@ def _scalar_or(result):
     return result if result.ndim else result.reshape(())[()]
 
 
-def sum(x, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, order="sequential", block=None,
-        promote="fp32", fused_terms=None, fused_width=None, mode="rne", saturate=False,
-        ftz=False, seed=None, rbits=None, flags=None, backend=None):
+def sum(x, fmt=None, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, order="sequential",
+        block=None, promote="fp32", fused_terms=None, fused_width=None, mode="rne",
+        saturate=False, ftz=False, seed=None, rbits=None, flags=None, backend=None):
     """Sum of x along `axis`, accumulated in `acc` (default fmt) in the given order and rounded
     to `out_fmt` (default fmt). order: sequential, pairwise, blocked (block terms per block,
     default 128, partial sums promoted to `promote`), kahan, fused (fused_terms terms aligned
     and truncated to fused_width bits, default 32 and 14: the Hopper FP8 model), fp64 (float64,
     one rounding). x is taken as given unless in_fmt is set (then rounded to it first)."""
-    plan = make_plan("sum", fmt, acc, out_fmt, in_fmt, None, order, block, promote, fused_terms,
+    acc, out_fmt = resolve_formats("sum", fmt, acc, out_fmt)
+    plan = make_plan("sum", acc, acc, out_fmt, in_fmt, None, order, block, promote, fused_terms,
                      fused_width, mode, saturate, ftz, seed, rbits, flags, False)
     arr = as_float64(x, "x")
-    arr = round_inputs(arr.reshape(1) if arr.ndim == 0 else arr, plan, 0, backend)
+    arr = round_inputs(arr.reshape(1) if arr.ndim == 0 else arr, plan, K_INPUT_A, backend)
     moved = np.moveaxis(arr, _axis(axis, arr.ndim), -1)
     lead, n = moved.shape[:-1], moved.shape[-1]
     if plan.order == "fp64":
@@ -251,12 +259,13 @@ def sum(x, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, order="sequenti
                       .reshape(lead))
 
 
-def dot(a, b, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, product_fmt=None,
+def dot(a, b, fmt=None, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, product_fmt=None,
         order="sequential", block=None, promote="fp32", fused_terms=None, fused_width=None,
         mode="rne", saturate=False, ftz=False, seed=None, rbits=None, flags=None, backend=None):
     """Inner products of a and b along `axis` (other dimensions broadcast), products exact
     unless product_fmt is given; options as for numprec.sum."""
-    plan = make_plan("dot", fmt, acc, out_fmt, in_fmt, product_fmt, order, block, promote,
+    acc, out_fmt = resolve_formats("dot", fmt, acc, out_fmt)
+    plan = make_plan("dot", acc, acc, out_fmt, in_fmt, product_fmt, order, block, promote,
                      fused_terms, fused_width, mode, saturate, ftz, seed, rbits, flags, True)
     A, B = as_float64(a, "a"), as_float64(b, "b")
     if A.ndim == 0 or B.ndim == 0:
@@ -266,8 +275,8 @@ def dot(a, b, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, product_fmt=
     if A.shape[ax_a] != B.shape[ax_b]:
         raise ValueError(f"dot: a has shape {A.shape} and b has shape {B.shape}; their lengths "
                          f"along axis {axis} ({A.shape[ax_a]} and {B.shape[ax_b]}) differ")
-    A = np.moveaxis(round_inputs(A, plan, 0, backend), ax_a, -1)
-    B = np.moveaxis(round_inputs(B, plan, 1, backend), ax_b, -1)
+    A = np.moveaxis(round_inputs(A, plan, K_INPUT_A, backend), ax_a, -1)
+    B = np.moveaxis(round_inputs(B, plan, K_INPUT_B, backend), ax_b, -1)
     n = A.shape[-1]
     lead = _broadcast("dot", A.shape[:-1], B.shape[:-1], np.shape(a), np.shape(b))
     A, B = np.broadcast_to(A, lead + (n,)), np.broadcast_to(B, lead + (n,))
@@ -278,19 +287,43 @@ def dot(a, b, fmt, *, axis=-1, acc=None, out_fmt=None, in_fmt=None, product_fmt=
                       .reshape(lead))
 
 
-def matmul(a, b, *, acc="fp32", out=None, in_fmt=None, product_fmt=None, order="sequential",
-           block=None, promote="fp32", fused_terms=None, fused_width=None, mode="rne",
-           saturate=False, ftz=False, seed=None, rbits=None, flags=None, backend=None):
+def resolve_formats(op, fmt=None, acc=None, out_fmt=None, out=None):
+    """(accumulator, output format) of sum, dot or matmul: fmt is the default of both, acc and
+    out_fmt override it; with no format at all matmul accumulates in fp32 and the others refuse.
+    out is matmul's deprecated name of out_fmt."""
+    if out is not None:
+        if isinstance(out, np.ndarray) or hasattr(out, "__cuda_array_interface__"):
+            raise TypeError(f"{op}: out= names an output format (deprecated: use out_fmt=); "
+                            f"numprec.{op} does not write into an output array")
+        if out_fmt is not None:
+            raise TypeError(f"{op}: give out_fmt only (out= is its deprecated name)")
+        warnings.warn(f"numprec.{op}(..., out=FMT) is deprecated; use out_fmt=FMT (NumPy "
+                      "users read out= as an output array)", DeprecationWarning, stacklevel=3)
+        out_fmt = out
+    if acc is None:
+        acc = fmt if fmt is not None else MATMUL_DEFAULT_ACC if op == "matmul" else None
+    if acc is None:
+        raise TypeError(f"{op}() needs a format: give fmt (the accumulator's and the output's) "
+                        "or acc=")
+    return acc, (out_fmt if out_fmt is not None else fmt if fmt is not None else acc)
+
+
+def matmul(a, b, fmt=None, *, acc=None, out_fmt=None, in_fmt=None, product_fmt=None,
+           order="sequential", block=None, promote="fp32", fused_terms=None, fused_width=None,
+           mode="rne", saturate=False, ftz=False, seed=None, rbits=None, flags=None,
+           backend=None, out=None):
     """a @ b with NumPy's matmul rules (1-D operands, broadcast batch dimensions), accumulated
-    in `acc` and rounded to the output format `out` (default acc); options as numprec.sum."""
-    plan = make_plan("matmul", acc, acc, out, in_fmt, product_fmt, order, block, promote,
+    in `acc` (default fmt, or fp32 when no format is given) and rounded to `out_fmt` (default
+    fmt, else acc); options as numprec.sum. `out=` is a deprecated name of out_fmt."""
+    acc, out_fmt = resolve_formats("matmul", fmt, acc, out_fmt, out)
+    plan = make_plan("matmul", acc, acc, out_fmt, in_fmt, product_fmt, order, block, promote,
                      fused_terms, fused_width, mode, saturate, ftz, seed, rbits, flags, True)
     A, B = as_float64(a, "a"), as_float64(b, "b")
     if A.ndim == 0 or B.ndim == 0:
         raise ValueError(f"matmul needs arrays of at least one dimension; got shapes {A.shape} "
                          f"and {B.shape}")
-    A2 = round_inputs(A, plan, 0, backend)
-    B2 = round_inputs(B, plan, 1, backend)
+    A2 = round_inputs(A, plan, K_INPUT_A, backend)
+    B2 = round_inputs(B, plan, K_INPUT_B, backend)
     A2 = A2[None, :] if A.ndim == 1 else A2
     B2 = B2[:, None] if B.ndim == 1 else B2
     if A2.shape[-1] != B2.shape[-2]:

@@ -1,7 +1,7 @@
 """Public element-wise arithmetic: add, sub, mul, div, sqrt, fma.
 
 Each result is the exact real result of the float64 operands rounded once to the format (see
-numprec.kernels.scalar_arith for how), with IEEE special values and signed zeros: inf - inf,
+numprec.kernels.scalar.arith for how), with IEEE special values and signed zeros: inf - inf,
 0 * inf, 0 / 0, inf / inf and sqrt(x < 0) give NaN and raise invalid; x / 0 gives +-inf and raises
 divbyzero; an exact zero sum is +0, or -0 in mode rdn (and for -0 + -0). NaN operands give NaN
 and raise nothing. Operands broadcast like NumPy's; stochastic rounding draws element i's bits
@@ -12,24 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.codes import NFLAGS, SR
-from ..kernels.rng import key_from_seed
-from ..kernels.scalar_arith import OP_ADD, OP_DIV, OP_MUL, OP_SUB
+from ..codes import NFLAGS, OP_CODE, SR, STREAM_ARITH
+from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
+from .backend import entry_point
 from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
-
-# Stochastic-rounding stream of each operation (stream 0 is numprec.round's).
-STREAMS = {"add": 1, "sub": 2, "mul": 3, "div": 4, "sqrt": 5, "fma": 6}
-_BINARY = {"add": OP_ADD, "sub": OP_SUB, "mul": OP_MUL, "div": OP_DIV}
-
-
-def entry_point(kernels, name):
-    """The kernel set's entry point `name`, or a clear error if that backend lacks it."""
-    function = getattr(kernels, name, None)
-    if function is None:
-        raise NotImplementedError(f"backend {kernels.name!r} has no {name} kernel; use "
-                                  "backend='cpu'")
-    return function
 
 
 def _run(op, operands, fmt, mode, saturate, ftz, seed, rbits, flags, backend):
@@ -46,16 +33,16 @@ def _run(op, operands, fmt, mode, saturate, ftz, seed, rbits, flags, backend):
     flat = [np.ascontiguousarray(np.broadcast_to(arr, shape)).reshape(-1) for arr in arrays]
     out = np.empty(flat[0].size, dtype=np.float64)
     counts = np.zeros(NFLAGS, dtype=np.int64)
-    key = np.uint64(key_from_seed(seed, STREAMS[op]) if code == SR else 0)
+    key = np.uint64(key_from_seed(seed, STREAM_ARITH[op]) if code == SR else 0)
     kernels = _backend.kernels(backend)
     common = (fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0, rbits,
               flags is not None, counts)
-    if op in _BINARY:
-        entry_point(kernels, "binary_into")(_BINARY[op], flat[0], flat[1], out, *common)
-    elif op == "sqrt":
+    if op == "sqrt":
         entry_point(kernels, "sqrt_into")(flat[0], out, *common)
-    else:
+    elif op == "fma":
         entry_point(kernels, "fma_into")(flat[0], flat[1], flat[2], out, *common)
+    else:
+        entry_point(kernels, "binary_into")(OP_CODE[op], flat[0], flat[1], out, *common)
     if flags is not None:
         flags.add(counts)
     return out.reshape(shape) if shape else out.reshape(())[()]

@@ -1,8 +1,8 @@
 """Backend selection: which kernel set ("cpu" or "gpu") an op runs on."""
 from __future__ import annotations
 
+import importlib
 import os
-from types import SimpleNamespace
 
 BACKENDS = ("cpu", "gpu")
 _default = None
@@ -27,15 +27,19 @@ def get_backend() -> str:
 
 
 def kernels(backend=None):
-    """The kernel set of a backend: a namespace of array entry points with one signature."""
+    """The kernel set of a backend (numprec.kernels.<name>.kernel_set()): a namespace of the
+    array entry points numprec.kernels.ENTRY_POINTS, with one signature on every backend. The
+    GPU's raises a clear error where neither a GPU nor the CUDA simulator is usable. A target's
+    kernels are imported on first use."""
     name = _check(backend) if backend is not None else get_backend()
-    if name == "cpu":
-        from ..kernels import cpu, cpu_accum, cpu_arith
-        return SimpleNamespace(name="cpu", round_into=cpu.round_kernel,
-                               encode_into=cpu.encode_kernel, decode_into=cpu.decode_kernel,
-                               binary_into=cpu_arith.binary_kernel, sqrt_into=cpu_arith.sqrt_kernel,
-                               fma_into=cpu_arith.fma_kernel, reduce_into=cpu_accum.reduce_kernel,
-                               matmul_into=cpu_accum.matmul_kernel,
-                               matmul_sequential_into=cpu_accum.matmul_sequential_kernel)
-    from ..kernels import gpu_dispatch  # raises a clear error without a GPU or the simulator
-    return gpu_dispatch.kernel_set()
+    return importlib.import_module(f"numprec.kernels.{name}").kernel_set()
+
+
+def entry_point(kernels, name):
+    """The kernel set's entry point `name`, or a clear error if that backend lacks it (a target
+    under construction may not have every entry point yet)."""
+    function = getattr(kernels, name, None)
+    if function is None:
+        raise NotImplementedError(f"backend {kernels.name!r} has no {name} kernel; use "
+                                  "backend='cpu'")
+    return function

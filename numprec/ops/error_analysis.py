@@ -19,8 +19,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..formats import Format
-from ..kernels.codes import MODE_CODE
-from .accumulate import dot, matmul, sum as acc_sum
+from ..codes import RNE, SR_MAX_BITS
+from .accumulate import dot, matmul, resolve_formats, sum as acc_sum
 from .rounding import round as round_values
 from .validate import as_float64, check_format, check_mode
 
@@ -94,7 +94,7 @@ def _fraction_parts(total: Fraction):
 
 def round_exact(totals, fmt) -> np.ndarray:
     """Each exact Fraction rounded once (nearest-even) to fmt."""
-    from ..kernels import cpu_arith
+    from ..kernels.cpu.arith import round_parts_kernel  # (compiles kernels: on first use)
     fmt = check_format(fmt)
     nonzero = np.array([t != 0 for t in totals], dtype=bool)
     out = np.zeros(len(totals), dtype=np.float64)
@@ -103,8 +103,8 @@ def round_exact(totals, fmt) -> np.ndarray:
         hi, lo, tail = (np.array([p[i] for p in chosen]) for i in range(3))
         scale = np.array([p[3] for p in chosen], dtype=np.int64)
         values = np.empty(hi.size)
-        cpu_arith.round_parts_kernel(hi, lo, tail, scale, values, fmt.kernel_params,
-                                     MODE_CODE["rne"], False, False, np.uint64(0), 0, 62)
+        round_parts_kernel(hi, lo, tail, scale, values, fmt.kernel_params, RNE, False, False,
+                           np.uint64(0), 0, SR_MAX_BITS)
         out[nonzero] = values
     return out
 
@@ -177,15 +177,16 @@ def dot_error(a, b, fmt, *, axis=-1, lam=1.0, **options) -> ErrorAnalysis:
                      options.get("acc") or fmt, options.get("mode", "rne"), lam)
 
 
-def matmul_error(a, b, *, lam=1.0, **options) -> ErrorAnalysis:
-    """numprec.matmul(a, b, **options) against the float64 product (rounded once to the output
-    format for `reference`); the scaled error divides by |a| @ |b|."""
+def matmul_error(a, b, fmt=None, *, lam=1.0, **options) -> ErrorAnalysis:
+    """numprec.matmul(a, b, fmt, **options) against the float64 product (rounded once to the
+    output format for `reference`); the scaled error divides by |a| @ |b|."""
     _no_in_fmt(options)
     A, B = as_float64(a, "a"), as_float64(b, "b")
-    computed = np.asarray(matmul(A, B, **options))
+    acc, out_fmt = resolve_formats("matmul", fmt, options.pop("acc", None),
+                                   options.pop("out_fmt", None), options.pop("out", None))
+    computed = np.asarray(matmul(A, B, acc=acc, out_fmt=out_fmt, **options))
     exact = np.matmul(A, B)
-    acc = options.get("acc", "fp32")
-    reference = np.asarray(round_values(exact, options.get("out") or acc))
+    reference = np.asarray(round_values(exact, out_fmt))
     magnitude = np.matmul(np.abs(A), np.abs(B))
     return _analysis(computed, exact, reference, magnitude, A.shape[-1], acc,
                      options.get("mode", "rne"), lam)

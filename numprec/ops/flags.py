@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.codes import FLAG_NAMES, NFLAGS
+from ..codes import FLAG_NAMES, NFLAGS
 
 
 class Flags:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..codes import NFLAGS, SR, STREAM_ROUND
 from ..formats import FixedPoint
-from ..kernels.rng import key_from_seed
-from ..kernels.codes import NFLAGS
+from ..kernels.gpu import is_device_array
+from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
 from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
 
@@ -13,23 +14,23 @@ _CONTAINERS = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 _DECODE_TABLES: dict = {}
 
 
-def _prepare(x, fmt, mode, seed, rbits, flags):
+def _options(fmt, mode, seed, rbits, flags):
+    """The checked options of a rounding: (format, mode code, random bits, stream key)."""
     fmt = check_format(fmt)
     code = check_mode(mode)
     rbits = check_rbits(rbits, code)
     check_flags(flags)
-    arr = as_float64(x)
-    key = np.uint64(key_from_seed(seed) if code == 6 else 0)
-    return fmt, code, rbits, arr, key
+    key = np.uint64(key_from_seed(seed, STREAM_ROUND) if code == SR else 0)
+    return fmt, code, rbits, key
+
+
+def _prepare(x, fmt, mode, seed, rbits, flags):
+    fmt, code, rbits, key = _options(fmt, mode, seed, rbits, flags)
+    return fmt, code, rbits, as_float64(x), key
 
 
 def _shaped(out, like):
     return out.reshape(like.shape) if like.ndim else out.reshape(())[()]
-
-
-def _is_device_array(x) -> bool:
-    """A numba device array (real or simulated) or any __cuda_array_interface__ object."""
-    return getattr(x, "__cuda_ndarray__", False) is True or hasattr(x, "__cuda_array_interface__")
 
 
 def _device_kernels(backend, name):
@@ -49,12 +50,8 @@ def _device_out(shape, dtype):
 def _on_device(name, kernel_name, x, fmt, mode, saturate, ftz, seed, rbits, flags, backend,
                out_dtype):
     """round/encode of a device array: computed and returned on the device."""
-    fmt = check_format(fmt)
-    code = check_mode(mode)
-    rbits = check_rbits(rbits, code)
-    check_flags(flags)
+    fmt, code, rbits, key = _options(fmt, mode, seed, rbits, flags)
     kernels = _device_kernels(backend, name)
-    key = np.uint64(key_from_seed(seed) if code == 6 else 0)
     out = _device_out(x.shape, out_dtype)
     counts = np.zeros(NFLAGS, dtype=np.int64)
     bad = getattr(kernels, kernel_name)(x, out, fmt.kernel_params, code, bool(saturate),
@@ -75,7 +72,7 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
     index; rbits=k uses k random bits). saturate clamps overflow to +-max; ftz flushes subnormal
     results to signed zero; flags (a numprec.Flags) counts the exceptions raised.
     """
-    if _is_device_array(x):
+    if is_device_array(x):
         return _on_device("round", "round_into", x, fmt, mode, saturate, ftz, seed, rbits, flags,
                           backend, np.float64)
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
@@ -93,7 +90,7 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
 def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
            backend=None):
     """Bit patterns of round(x, fmt, ...), right-aligned in uint8/16/32/64."""
-    if _is_device_array(x):
+    if is_device_array(x):
         container = _CONTAINERS[check_format(fmt).container_bits]
         return _on_device("encode", "encode_into", x, fmt, mode, saturate, ftz, seed, rbits,
                           flags, backend, container)
@@ -118,7 +115,7 @@ def decode(bits, fmt, *, backend=None):
     """float64 values of bit patterns (any integer dtype, right-aligned) in the format.
     CUDA device arrays (round, encode, decode alike) are computed and returned on the device."""
     fmt = check_format(fmt)
-    if _is_device_array(bits):
+    if is_device_array(bits):
         out = _device_out(bits.shape, np.float64)
         _device_kernels(backend, "decode").decode_into(bits, out, fmt.kernel_params)
         return out
@@ -146,10 +143,9 @@ def _decode_table(fmt):
     """All 2^nbits values of a small format, computed once per format."""
     table = _DECODE_TABLES.get(fmt)
     if table is None:
-        from ..kernels import cpu
         patterns = np.arange(1 << fmt.nbits, dtype=np.int64)
         table = np.empty(patterns.shape, dtype=np.float64)
-        cpu.decode_kernel(patterns, table, fmt.kernel_params)
+        _backend.kernels("cpu").decode_into(patterns, table, fmt.kernel_params)
         table.setflags(write=False)
         _DECODE_TABLES[fmt] = table
     return table

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from ..formats import get_format
-from ..kernels.codes import MODE_CODE, MODES, SR, SR_MAX_BITS
+from ..codes import MODE_CODE, MODES, SR, SR_MAX_BITS
 from .flags import Flags
 
 _EXACT_INT_LIMIT = 2 ** 53

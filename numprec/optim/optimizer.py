@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.policy import Policy
-from ..autodiff.precision import round_to
+from ..policy import Policy
+from ..policy.casting import round_to
 from ..autodiff.tensor import Tensor
 from ..formats import get_format
 

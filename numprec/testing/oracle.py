@@ -1,9 +1,9 @@
 """An exact, slow, obviously-correct reference for numprec's rounding (docs/rounding.md).
 
 Every value is a `fractions.Fraction`; nothing here shares code with numprec.kernels except the
-counter-based generator that defines the stochastic-rounding draws (numprec.kernels.rng) and the
-defining fields of the descriptors (ebits, mbits, bias, nan, subnormals; int_bits, frac_bits,
-signed). Limits such as max and min normal are re-derived from those fields here, so a wrong
+counter-based generator that defines the stochastic-rounding draws (numprec.kernels.scalar.rng),
+the names of the modes and flags (numprec.codes) and the defining fields of the descriptors
+(ebits, mbits, bias, nan, subnormals; int_bits, frac_bits, signed). Limits such as max and min normal are re-derived from those fields here, so a wrong
 derived property in numprec.formats cannot hide a wrong rounding.
 
 Conventions for results: a NaN *input* is returned as is; a NaN the format generates (overflow or
@@ -16,12 +16,10 @@ import math
 import numbers
 from fractions import Fraction
 
+from ..codes import FLAG_NAMES, MODES, STREAM_ROUND
+from ..codes import SR_MAX_BITS as SR_BITS  # the draw's random bits; rbits=k uses the top k
 from ..formats import FixedPoint, get_format
-from ..kernels.rng import key_from_seed, random62_py
-
-MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto", "sr")
-FLAG_NAMES = ("inexact", "underflow", "overflow", "invalid", "divbyzero", "saturated", "flushed")
-SR_BITS = 62  # the draw has 62 random bits; rbits=k uses the top k of them
+from ..kernels.scalar.rng import key_from_seed, random62_py
 
 _TWO = Fraction(2)
 
@@ -192,7 +190,7 @@ def reference_round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None,
 
     Returns (value, flags): the float64 result and a frozenset of flag names (numprec.Flags
     names). For mode "sr", `seed` is required and `index` is the element's flat C-order index in
-    the call being modelled; the draw is random62_py(key_from_seed(seed), index).
+    the call being modelled; the draw is random62_py(key_from_seed(seed, STREAM_ROUND), index).
     """
     lim = limits_of(fmt)
     rbits = _check_mode(mode, seed, rbits)
@@ -212,7 +210,7 @@ def reference_round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None,
     X = Fraction(abs(x))
     step = lim.step_at(X)
     lo, hi = neighbours(X, step)
-    draw = random62_py(key_from_seed(seed), index) if mode == "sr" else None
+    draw = random62_py(key_from_seed(seed, STREAM_ROUND), index) if mode == "sr" else None
     R = pick(X, lo, hi, step, negative, mode, draw, rbits)
     if R > lim.max_for(negative):
         value, flags = _overflow(negative, mode, saturate, lim)

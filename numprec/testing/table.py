@@ -13,7 +13,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..kernels.rng import key_from_seed
+from ..codes import STREAM_ROUND
+from ..kernels.scalar.rng import key_from_seed
 from .oracle import FLAG_NAMES, MODES, SR_BITS, limits_of, representable_values
 
 # NaN inputs: canonical quiet, negative, signalling, and all-ones payloads of both signs.
@@ -26,7 +27,8 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 def random62_array(key: int, index) -> np.ndarray:
-    """Vectorized twin of numprec.kernels.rng.random62_py (uint64 arithmetic wraps mod 2^64)."""
+    """Vectorized twin of numprec.kernels.scalar.rng.random62_py (uint64 arithmetic wraps mod
+    2^64)."""
     index = np.asarray(index, dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = np.uint64(key) + (index + np.uint64(1)) * _GOLDEN
@@ -93,7 +95,8 @@ class TableOracle:
 
     def round(self, x, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, offset=0):
         """(values, flags) for the flat float64 array x: flags maps each flag name to a bool array.
-        For mode "sr", element i uses the draw of index offset + i under key_from_seed(seed)."""
+        For mode "sr", element i uses the draw of index offset + i under
+        key_from_seed(seed, STREAM_ROUND)."""
         if mode not in MODES:
             raise ValueError(f"invalid rounding mode {mode!r}; valid modes: {', '.join(MODES)}")
         if mode == "sr" and seed is None:
@@ -121,7 +124,7 @@ class TableOracle:
 
         draws = None
         if mode == "sr":
-            draws = random62_array(key_from_seed(seed), np.arange(x.size) + offset)
+            draws = random62_array(key_from_seed(seed, STREAM_ROUND), np.arange(x.size) + offset)
         finite = ~(nan | inf | zero)
         for sign in (False, True):
             sel = np.flatnonzero(finite & (negative == sign))

@@ -3,25 +3,10 @@ reader never sees a half-written summary, metrics table or checkpoint."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 
 import numpy as np
 
-
-def _atomic(path: str, write) -> str:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+from ..atomic import atomic_write as _atomic
 
 
 def write_json(path: str, data: dict) -> str:

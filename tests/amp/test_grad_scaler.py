@@ -166,3 +166,22 @@ def test_scale_accepts_lists_of_tensors():
     assert isinstance(scaled, list) and [t.item() for t in scaled] == [4.0, 8.0]
     with pytest.raises(ValueError, match="outputs must be a Tensor"):
         scaler.scale(3.0)
+
+
+@pytest.mark.parametrize("scale", [-1.0, 0.0, float("inf"), float("nan"), 1e39, 1e-50])
+def test_a_scale_that_is_not_a_positive_float32_is_refused(scale):
+    with pytest.raises(ValueError, match="init_scale must be a positive number finite in float32"):
+        GradScaler(init_scale=scale)
+    with pytest.raises(ValueError, match="scale must be a positive number"):
+        StaticLossScaler(scale)
+    scaler = GradScaler()
+    scaler.scale(Parameter(np.ones(1)))
+    with pytest.raises(ValueError, match="new_scale must be a positive number finite in float32"):
+        scaler.update(scale)
+
+
+def test_a_zero_or_negative_backoff_factor_is_refused():
+    with pytest.raises(ValueError, match="The backoff factor must be > 0"):
+        GradScaler(backoff_factor=0.0)
+    with pytest.raises(TypeError, match="init_scale must be a positive number, got str"):
+        GradScaler(init_scale="65536")

@@ -23,7 +23,7 @@ def run(capsys, *argv):
 def test_help_lists_the_commands(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    for command in ("formats", "inspect", "report", "bench"):
+    for command in ("formats", "inspect", "train", "study", "report", "bench"):
         assert f"    {command} " in out
 
 
@@ -72,7 +72,7 @@ def test_formats_csv_round_trips_every_limit(capsys):
 
 
 def test_report_passes_its_options_to_the_study(capsys, monkeypatch, tmp_path):
-    from analysis import study_rounding
+    from numprec.studies import rounding as study_rounding
     calls = []
 
     def fake_run_study(out, *, quick, seed):
@@ -88,19 +88,33 @@ def test_report_passes_its_options_to_the_study(capsys, monkeypatch, tmp_path):
 
 def test_bench_forwards_every_argument(capsys, monkeypatch):
     seen = []
-    fake = types.ModuleType("analysis.bench_rounding")
-    fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "analysis.bench_rounding", fake)
+    for name in ("rounding", "matmul"):
+        fake = types.ModuleType(f"numprec.studies.bench.{name}")
+        fake.main = lambda argv, name=name: seen.append((name, argv)) or 0
+        monkeypatch.setitem(sys.modules, f"numprec.studies.bench.{name}", fake)
     assert run(capsys, "bench", "--n", "1000", "--help")[0] == 0
-    assert seen == [["--n", "1000", "--help"]]
+    assert run(capsys, "bench", "matmul", "--sizes", "8")[0] == 0
+    assert seen == [("rounding", ["--n", "1000", "--help"]), ("matmul", ["--sizes", "8"])]
 
 
-def test_bench_missing_is_a_clear_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "analysis.bench_rounding", None)  # import fails
-    code, out, err = run(capsys, "bench")
+def test_bench_unknown_name_is_a_clear_error(capsys):
+    code, out, err = run(capsys, "bench", "roundnig")
     assert code == 2 and out == ""
-    assert err == ("numprec: error: the rounding benchmark (analysis/bench_rounding.py) is not "
-                   "available; run from the numprec source tree\n")
+    assert err == ("numprec: error: unknown benchmark 'roundnig'; valid benchmarks: rounding, "
+                   "matmul, training\n")
+
+
+def test_study_runs_a_study_by_name(capsys, monkeypatch, tmp_path):
+    from numprec.studies import rounding as study_rounding
+    calls = []
+    monkeypatch.setattr(study_rounding, "run_study", lambda out, *, quick, seed: calls.append(
+        (out, quick, seed)) or Path(out) / "report.md")
+    code, out, _ = run(capsys, "study", "rounding", "--quick")
+    assert code == 0 and calls == [("reports/study_rounding", True, 0)]
+    assert out.strip() == "report written to reports/study_rounding/report.md"
+    code, out, err = run(capsys, "study", "rouding")
+    assert code == 2 and err == ("numprec: error: unknown study 'rouding'; valid studies: "
+                                 "rounding\n")
 
 
 def test_bench_missing_dependency_names_the_extra(capsys, monkeypatch):
@@ -112,8 +126,8 @@ def test_bench_missing_dependency_names_the_extra(capsys, monkeypatch):
     monkeypatch.setattr(bench_cmd.importlib, "import_module", import_needing_gfloat)
     code, _, err = run(capsys, "bench")
     assert code == 2
-    assert err == ("numprec: error: the rounding benchmark needs 'gfloat': "
-                   "pip install -e '.[bench]'\n")
+    assert err == ("numprec: error: the rounding benchmark needs 'gfloat': pip install "
+                   "'numprec[bench]' (or pip install -e '.[bench]' in a checkout)\n")
 
 
 def test_python_dash_m_numprec_runs_as_a_process():
@@ -130,7 +144,7 @@ def test_python_dash_m_numprec_runs_as_a_process():
 
 
 def test_report_into_an_unwritable_place_fails_before_computing(capsys, monkeypatch):
-    from analysis import study_rounding
+    from numprec.studies.rounding import study as study_rounding
 
     def no_compute(*args, **kwargs):
         raise AssertionError("the study ran although its output cannot be written")

@@ -138,3 +138,11 @@ def test_losses_and_pooling_modules():
     image = numprec.Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
     np.testing.assert_array_equal(nn.MaxPool2d(2)(image).data.ravel(), [5, 7, 13, 15])
     np.testing.assert_array_equal(nn.AvgPool2d(2)(image).data.ravel(), [2.5, 4.5, 10.5, 12.5])
+
+
+def test_losses_and_poolings_are_siblings_not_subclasses_of_each_other():
+    assert not issubclass(nn.MSELoss, nn.CrossEntropyLoss)
+    assert not issubclass(nn.AvgPool2d, nn.MaxPool2d)
+    assert nn.MSELoss(reduction="sum").reduction == "sum"
+    pool = nn.AvgPool2d(2, stride=1, padding=1)
+    assert (pool.kernel_size, pool.stride, pool.padding) == (2, 1, 1)

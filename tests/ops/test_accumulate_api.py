@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.kernels import cpu_accum
+from numprec.codes import C_EXACT, C_MODE, NKEYS
+from numprec.kernels import cpu
 from numprec.ops.accumulate import make_plan
 from numprec.testing import assert_bits_equal
 
@@ -74,10 +75,43 @@ def test_the_fp64_order_rounds_float64_blas_once():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((8, 9)), rng.standard_normal((9, 3))
     for mode in ("rne", "rup"):
-        got = numprec.matmul(a, b, acc="fp32", out="bf16", order="fp64", mode=mode)
+        got = numprec.matmul(a, b, acc="fp32", out_fmt="bf16", order="fp64", mode=mode)
         assert_bits_equal(got, numprec.round(a @ b, "bf16", mode))
     got = numprec.sum(a, "fp16", axis=0, order="fp64")
     assert_bits_equal(got, numprec.round(a.sum(axis=0), "fp16"))
+
+
+def test_sum_dot_and_matmul_take_formats_the_same_way():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((3, 40)), rng.standard_normal((40, 2))
+    x, y = a[0], b[:, 0]
+    # fmt, positional or by keyword, is the default of both the accumulator and the output
+    for call in (lambda **kw: numprec.sum(x, **kw), lambda **kw: numprec.dot(x, y, **kw),
+                 lambda **kw: numprec.matmul(a, b, **kw)):
+        by_position = call(fmt="bf16")
+        assert_bits_equal(by_position, call(acc="bf16", out_fmt="bf16"))
+        assert_bits_equal(call(fmt="fp32", acc="bf16"), call(acc="bf16", out_fmt="fp32"))
+        assert_bits_equal(call(fmt="fp16", out_fmt="bf16"), call(acc="fp16", out_fmt="bf16"))
+    assert_bits_equal(numprec.sum(x, "bf16"), numprec.sum(x, fmt="bf16"))
+    assert_bits_equal(numprec.dot(x, y, "bf16"), numprec.dot(x, y, fmt="bf16"))
+    assert_bits_equal(numprec.matmul(a, b, "bf16"), numprec.matmul(a, b, fmt="bf16"))
+    # matmul without any format accumulates (and rounds its result) in fp32; sum and dot refuse
+    assert_bits_equal(numprec.matmul(a, b), numprec.matmul(a, b, "fp32"))
+    assert_bits_equal(numprec.matmul(a, b, acc="bf16"), numprec.matmul(a, b, "bf16"))
+    for call in (lambda: numprec.sum(x), lambda: numprec.dot(x, y)):
+        with pytest.raises(TypeError, match=r"needs a format: give fmt .* or acc="):
+            call()
+
+
+def test_matmul_out_is_a_deprecated_name_of_out_fmt():
+    a = np.random.default_rng(5).standard_normal((4, 6))
+    with pytest.warns(DeprecationWarning, match=r"matmul\(\.\.\., out=FMT\) is deprecated"):
+        old = numprec.matmul(a, a.T, acc="fp32", out="bf16")
+    assert_bits_equal(old, numprec.matmul(a, a.T, acc="fp32", out_fmt="bf16"))
+    with pytest.raises(TypeError, match="does not write into an output array"):
+        numprec.matmul(a, a.T, out=np.empty((4, 4)))
+    with pytest.raises(TypeError, match="give out_fmt only"):
+        numprec.matmul(a, a.T, out="bf16", out_fmt="fp16")
 
 
 def test_matmul_is_dot_of_rows_and_columns():
@@ -101,15 +135,16 @@ def test_tiled_sequential_kernel_equals_the_generic_kernel(mode, inputs):
         a, b = numprec.round(a, "fp16"), numprec.round(b, "fp16")
     plan = make_plan("matmul", "fp16", "fp16", "bf16", None, None, "sequential", None, "fp32",
                      None, None, mode, False, False, 5, None, None, True)
-    config = plan.config[:6] + (int(inputs == "fp16"),) + plan.config[7:]
+    config = plan.config[:C_EXACT] + (int(inputs == "fp16"),) + plan.config[C_EXACT + 1:]
     index = np.arange(2, dtype=np.int64)
-    P, PO, keys = plan.acc.kernel_params, plan.out.kernel_params, plan.keys[:8]
+    P, PO, keys = plan.acc.kernel_params, plan.out.kernel_params, plan.keys[:NKEYS]
     tiled, generic = np.empty(2 * 5 * 37), np.empty(2 * 5 * 37)
     flags_t, flags_g = np.zeros(tiled.size, np.int64), np.zeros(tiled.size, np.int64)
-    cpu_accum.matmul_sequential_kernel(a.reshape(-1), b.reshape(-1), index, index, 5, 37, 13,
-                                       tiled, config, P, PO, keys, flags_t, config[7])
-    cpu_accum.matmul_kernel(a.reshape(-1), np.ascontiguousarray(np.swapaxes(b, 1, 2)).reshape(-1),
-                            index, index, 5, 37, 13, generic, config, P, P, P, PO, keys, flags_g)
+    CPU = cpu.kernel_set()
+    CPU.matmul_sequential_into(a.reshape(-1), b.reshape(-1), index, index, 5, 37, 13, tiled,
+                               config, P, PO, keys, flags_t, config[C_MODE])
+    CPU.matmul_into(a.reshape(-1), np.ascontiguousarray(np.swapaxes(b, 1, 2)).reshape(-1),
+                    index, index, 5, 37, 13, generic, config, P, P, P, PO, keys, flags_g)
     assert_bits_equal(tiled, generic)
     assert np.array_equal(flags_t, flags_g)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.kernels.rng import key_from_seed, random62_py
+from numprec.kernels.scalar.rng import key_from_seed, random62_py
 from numprec.testing import assert_bits_equal
 from numprec.testing.oracle import FLAG_NAMES, floor_log2
 from test_arith_reference import reference_op, round_magnitude
@@ -219,7 +219,7 @@ def test_matmul_matches_reference_loops(order, in_format):
     a, b = data((2, 1, 3, 7), 7, in_format), data((4, 7, 21), 8, in_format)
     for mode in ("rne", "sr"):
         options = ORDERS[order]
-        got = numprec.matmul(a, b, acc="bf16", out="fp16", order=order, mode=mode, seed=9,
+        got = numprec.matmul(a, b, acc="bf16", out_fmt="fp16", order=order, mode=mode, seed=9,
                              **options)
         assert got.shape == (2, 4, 3, 21)
         A = np.broadcast_to(a, (2, 4, 3, 7)).reshape(-1, 1, 7).repeat(21, axis=1).reshape(-1, 7)

@@ -18,10 +18,9 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.kernels import cpu_arith
-from numprec.kernels.codes import MODE_CODE, NFLAGS
-from numprec.kernels.rng import key_from_seed, random62_py
-from numprec.kernels.scalar_arith import OP_ADD, OP_DIV, OP_MUL, OP_SUB
+from numprec.codes import MODE_CODE, NFLAGS, OP_ADD, OP_DIV, OP_MUL, OP_SUB, SR_MAX_BITS
+from numprec.kernels import cpu
+from numprec.kernels.scalar.rng import key_from_seed, random62_py
 from numprec.testing import TableOracle, assert_bits_equal, assert_flags_per_element
 from numprec.testing.oracle import FLAG_NAMES, representable_values
 from test_arith_reference import reference_op
@@ -53,8 +52,8 @@ def run_kernel(op, a, b, fmt, mode, saturate=False, ftz=False):
     out = np.empty(a.size)
     counts = np.zeros(NFLAGS, dtype=np.int64)
     key = np.uint64(key_from_seed(SEED))  # the table oracle's sr draws: stream 0, index i
-    cpu_arith.binary_kernel(CODES[op], a, b, out, numprec.get_format(fmt).kernel_params,
-                            MODE_CODE[mode], saturate, ftz, key, 0, 62, True, counts)
+    cpu.kernel_set().binary_into(CODES[op], a, b, out, numprec.get_format(fmt).kernel_params,
+                            MODE_CODE[mode], saturate, ftz, key, 0, SR_MAX_BITS, True, counts)
     return out, counts
 
 
@@ -135,8 +134,8 @@ def test_every_square_root(fmt):
     for mode in MODES:
         out = np.empty(values.size)
         counts = np.zeros(NFLAGS, dtype=np.int64)
-        cpu_arith.sqrt_kernel(values, out, numprec.get_format(fmt).kernel_params, MODE_CODE[mode],
-                              False, False, np.uint64(key), 0, 62, True, counts)
+        cpu.kernel_set().sqrt_into(values, out, numprec.get_format(fmt).kernel_params, MODE_CODE[mode],
+                              False, False, np.uint64(key), 0, SR_MAX_BITS, True, counts)
         expected = [reference_op("sqrt", (x,), fmt, mode, draw=random62_py(key, i))
                     for i, x in enumerate(values)]
         assert_bits_equal(out, [v for v, _ in expected], values, f"sqrt {fmt} {mode}")
@@ -167,7 +166,7 @@ def test_fma_triples(fmt):
                 flags[name][i] = name in raised
         out = np.empty(a.size)
         counts = np.zeros(NFLAGS, dtype=np.int64)
-        cpu_arith.fma_kernel(a, b, c, out, P, MODE_CODE[mode], False, False, key, 0, 62, True,
-                             counts)
+        cpu.kernel_set().fma_into(a, b, c, out, P, MODE_CODE[mode], False, False, key, 0,
+                                  SR_MAX_BITS, True, counts)
         assert_bits_equal(out, expected, None, f"fma {fmt} {mode}")
         assert counts.tolist() == [int(np.count_nonzero(flags[n])) for n in FLAG_NAMES]

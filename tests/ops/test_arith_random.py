@@ -14,8 +14,8 @@ import pytest
 
 import numprec
 from numprec.formats import Format
-from numprec.kernels.rng import key_from_seed, random62_py
-from numprec.ops.arith import STREAMS
+from numprec.kernels.scalar.rng import key_from_seed, random62_py
+from numprec.codes import STREAM_ARITH as STREAMS
 from numprec.testing import assert_bits_equal, assert_flags_per_element
 from numprec.testing.oracle import FLAG_NAMES
 from test_arith_reference import reference_op

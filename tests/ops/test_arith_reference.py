@@ -17,7 +17,7 @@ import gmpy2
 import numpy as np
 import pytest
 
-from numprec.kernels.rng import key_from_seed, random62_py
+from numprec.kernels.scalar.rng import key_from_seed, random62_py
 from numprec.testing.oracle import SR_BITS, floor_log2, limits_of, reference_round
 
 MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto", "sr")

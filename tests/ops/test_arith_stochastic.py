@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.kernels import cpu, cpu_arith
-from numprec.kernels.rng import key_from_seed
-from numprec.ops.arith import STREAMS
-from numprec.kernels.codes import MODE_CODE
+from numprec.codes import MODE_CODE, STREAM_ARITH as STREAMS
+from numprec.kernels import cpu
+from numprec.kernels.cpu.scalars import S
+from numprec.kernels.scalar.rng import key_from_seed
 from test_arith_random import cases
 from test_arith_reference import Sqrt, compare, floor_times, limits_of, reference_op, same, step_of
 
-SCALARS = {"add": cpu_arith.add_round, "sub": cpu_arith.sub_round, "mul": cpu_arith.mul_round,
-           "div": cpu_arith.div_round, "sqrt": cpu_arith.sqrt_round, "fma": cpu_arith.fma_round}
+SCALARS = {"add": S.add_round, "sub": S.sub_round, "mul": S.mul_round, "div": S.div_round,
+           "sqrt": S.sqrt_round, "fma": S.fma_round}
 SR = MODE_CODE["sr"]
 
 
@@ -93,7 +93,7 @@ def test_each_op_has_its_own_stream_and_is_reproducible():
 
     def rounded_with_stream(stream):
         out, counts = np.empty_like(x), np.zeros(7, dtype=np.int64)
-        cpu.round_kernel(x, out, fmt.kernel_params, SR, False, False,
+        cpu.kernel_set().round_into(x, out, fmt.kernel_params, SR, False, False,
                          np.uint64(key_from_seed(5, stream)), 0, 62, False, counts)
         return out
 

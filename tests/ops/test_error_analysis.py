@@ -62,7 +62,7 @@ def test_dot_error_uses_exact_products():
 def test_matmul_error_against_float64():
     rng = np.random.default_rng(2)
     a, b = rng.standard_normal((6, 64)), rng.standard_normal((64, 5))
-    report = numprec.matmul_error(a, b, acc="bf16", out="fp32", order="pairwise")
+    report = numprec.matmul_error(a, b, acc="bf16", out_fmt="fp32", order="pairwise")
     assert np.array_equal(report.exact, a @ b)
     assert np.array_equal(report.reference, numprec.round(a @ b, "fp32"))
     assert np.all(report.scaled_error <= gamma(64, 2.0 ** -8))

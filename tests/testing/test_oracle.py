@@ -6,7 +6,7 @@ import pytest
 
 from numprec import FixedPoint, Format
 from numprec.testing import MODES, reference_decode, reference_encode, reference_round
-from numprec.kernels.rng import key_from_seed, random62_py
+from numprec.kernels.scalar.rng import key_from_seed, random62_py
 
 H = float.fromhex
 NAN = math.nan

@@ -1,4 +1,4 @@
-"""The shipped digits data (data/digits.npz) and the seeded split."""
+"""The shipped digits data (numprec/data/digits.npz, package data) and the seeded split."""
 import numpy as np
 import pytest
 
@@ -23,3 +23,14 @@ def test_split_is_seeded_scaled_and_disjoint():
     assert not np.array_equal(first["train_y"], other["train_y"])
     with pytest.raises(ValueError, match="n_train=1797 must leave a non-empty test set"):
         split_dataset(images, labels, n_train=1797)
+
+
+def test_the_data_file_is_inside_the_package_and_is_what_loads(monkeypatch):
+    import os
+
+    import numprec
+    package = os.path.dirname(os.path.abspath(numprec.__file__))
+    assert os.path.commonpath([DATA_FILE, package]) == package and os.path.isfile(DATA_FILE)
+    monkeypatch.setitem(__import__("sys").modules, "sklearn", None)  # no fallback available
+    images, labels = load_digits()
+    assert images.shape == (1797, 64) and labels.shape == (1797,)

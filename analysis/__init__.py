@@ -1,2 +1,0 @@
-"""Studies built on numprec: error experiments, benchmarks, and the figures and reports they
-make."""

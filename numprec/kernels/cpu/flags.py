@@ -1,0 +1,33 @@
+"""Flag counting in the CPU's parallel kernels.
+
+The elements are split into chunks of CHUNK; each chunk counts its own flags (and elements
+without a bit pattern) into its row of a tally array with scalar.flags.tally_flags, so parallel
+iterations never write to a shared counter, and add_tallies sums the rows into the caller's counts.
+The chunking changes no result: every element still draws its random bits by its own index.
+"""
+import numpy as np
+
+from ...codes import NFLAGS, TALLY_SLOTS
+from ..jit import cpu_scalar
+
+CHUNK = 1 << 12
+
+
+@cpu_scalar
+def new_tallies(n):
+    """A zeroed tally array for n elements: one row of TALLY_SLOTS counts per chunk."""
+    return np.zeros(((n + CHUNK - 1) // CHUNK, TALLY_SLOTS), dtype=np.int64)
+
+
+@cpu_scalar
+def chunk_of(tallies, c, n):
+    """Chunk c of n elements: its tally row and its elements [start, stop)."""
+    return tallies[c], c * CHUNK, min(n, (c + 1) * CHUNK)
+
+
+@cpu_scalar
+def add_tallies(tallies, counts):
+    """counts[k] += the flag-k count of every chunk (the NFLAGS flag slots)."""
+    for c in range(tallies.shape[0]):
+        for k in range(NFLAGS):
+            counts[k] += tallies[c, k]

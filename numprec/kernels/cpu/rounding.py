@@ -1,0 +1,115 @@
+"""CPU array kernels for rounding, encoding and decoding: loops over preallocated outputs calling
+the compiled scalar kernels (numprec.kernels.cpu.scalars).
+
+Each kernel takes flat contiguous arrays; validation, allocation and reshaping happen in
+numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast) over every element,
+with the rounding mode compiled in as a constant (jit.by_mode: one specialisation per mode, which
+LLVM vectorises), then the general scalar kernel for the few elements outside the format's normal
+range. Flags are counted into `counts` (one slot per flag bit) when asked.
+"""
+import numpy as np
+from numba import prange
+
+from ...codes import FLAG_SLOT, KIND_FIXED, NFLAGS, P_KIND, RNE, TALLY_UNENCODABLE
+from ..jit import by_mode, cpu_parallel_kernel, threads_for
+from .flags import add_tallies, chunk_of, new_tallies
+from .scalars import S
+
+MODE = RNE  # the rounding mode of the fast pass: a compile-time constant in each FAST_PASS copy
+
+
+def _fast_pass(x, out, slow, P, key, offset, rbits, encode):
+    """Fast pass over all elements in mode MODE; marks slow[i] where the general pass is needed.
+    Returns (elements left for the general pass, inexact count among the others)."""
+    mode = MODE
+    s, lowest, highest, zero_sign = S.fast_path_limits(P)
+    fixed_limits = S.fixed_fast_limits(P)
+    fixed = P[P_KIND] == KIND_FIXED
+    n_slow = 0
+    n_inexact = 0
+    for i in prange(x.size):
+        rand = S.element_draw(key, offset + i, mode)
+        if fixed:
+            value, ok, inexact = S.round_fast_fixed(x[i], mode, fixed_limits, rand, rbits)
+            if encode:
+                out[i] = S.encode_fixed_fast(value, fixed_limits, P)
+            else:
+                out[i] = value
+        else:
+            value, ok, inexact = S.round_fast(x[i], mode, s, lowest, highest, zero_sign, rand,
+                                              rbits)
+            if encode:
+                out[i] = S.encode_normal(value, P)
+            else:
+                out[i] = value
+        slow[i] = not ok
+        n_slow += not ok
+        n_inexact += ok and inexact
+    return n_slow, n_inexact
+
+
+@cpu_parallel_kernel
+def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, encode, counts):
+    """The general scalar kernel on the elements `index` that the fast pass left; adds their
+    flags to counts. Returns how many elements have no bit pattern (encode only)."""
+    tallies = new_tallies(index.size)
+    for chunk in prange(tallies.shape[0]):
+        tally, start, stop = chunk_of(tallies, chunk, index.size)
+        for j in range(start, stop):
+            i = index[j]
+            value, flags = S.round_scalar(x[i], P, mode, saturate, ftz,
+                                          S.element_draw(key, offset + i, mode), rbits)
+            if encode:
+                out[i] = S.encode_counted(value, P, tally)
+            else:
+                out[i] = value
+            S.tally_flags(tally, flags)
+    add_tallies(tallies, counts)
+    return tallies[:, TALLY_UNENCODABLE].sum()
+
+
+# The entry points orchestrate from Python: a parallel kernel called from inside another jitted
+# function that was loaded from numba's cache can run before numba's thread pool is started (a
+# segfault), so parallel kernels are only ever called from Python.
+def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts,
+                     encode):
+    slow = np.empty(x.size, dtype=np.bool_)
+    bad = 0
+    local = np.zeros(NFLAGS, dtype=np.int64)
+    with threads_for(x.size):
+        n_slow, n_inexact = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset, rbits,
+                                                       encode)
+        if n_slow:
+            bad = _general_pass(x, out, np.flatnonzero(slow), P, mode, saturate, ftz, key,
+                                offset, rbits, encode, local)
+    if want_flags:
+        local[FLAG_SLOT["inexact"]] += n_inexact
+        counts += local
+    return int(bad)
+
+
+def round_into(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
+    """out[i] = round(x[i]) (float64); counts[f] += elements raising flag f (when want_flags)."""
+    _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts, False)
+
+
+def encode_into(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
+    """out[i] = bit pattern of round(x[i]) (int64 or an unsigned container); returns how many
+    elements have no pattern (NaN in a format without NaN)."""
+    return _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags,
+                            counts, True)
+
+
+def decode_into(bits, out, P):
+    """out[i] = value of the bit pattern bits[i] (int64)."""
+    with threads_for(bits.size):
+        _decode_pass(bits, out, P)
+
+
+@cpu_parallel_kernel
+def _decode_pass(bits, out, P):
+    for i in prange(bits.size):
+        out[i] = S.decode_scalar(np.int64(bits[i]), P)
+
+
+FAST_PASS = by_mode({_fast_pass: cpu_parallel_kernel})

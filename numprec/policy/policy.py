@@ -1,0 +1,203 @@
+"""Precision policies: for every op class, the formats each pass of an op runs in.
+
+A `Policy` gives, per op class (matmul, elementwise, ...), a forward and a backward `Pass`: the
+format the inputs are rounded to, the accumulation order and format of sums/products, the format
+the outputs are rounded to, and optional per-tensor scaling of GEMM operands (FP8). It also names
+the rounding mode, the format of master weights and optimizer state, and the loss scaling the
+policy is meant to be trained with. The format name "promote" means "the widest format among the
+op's inputs" (what frameworks do outside autocast). Presets and loaders live in numprec.amp.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+
+from ..codes import MODES, ORDERS
+from ..formats import get_format
+
+PROMOTE = "promote"
+
+# Every op of the engine belongs to one class (data movement such as reshape, transpose,
+# indexing, concatenation and embedding lookups is exact and belongs to none).
+OP_CLASSES = MappingProxyType({
+    "matmul": "matmul, linear, conv2d: products summed in the accumulation format",
+    "elementwise": "add, sub, mul, div, neg, sqrt, relu, gelu, tanh, sigmoid, dropout",
+    "transcendental": "exp, log, pow",
+    "reduction": "sum, mean, max",
+    "pool": "avg_pool2d, max_pool2d",
+    "softmax": "softmax, log_softmax",
+    "norm": "layer_norm",
+    "loss": "cross_entropy, mse_loss",
+})
+# Pass.order is one of numprec.codes.ORDERS: "fp64" (float64 BLAS / NumPy then one rounding, the
+# fast path and the default) or an accumulation model of numprec.matmul / numprec.sum.
+SCALINGS = (None, "current", "delayed")
+LOSS_SCALES = (None, "dynamic")
+
+
+def check_format_name(value, where: str):
+    """A format name (or descriptor) or "promote"; errors name the policy field."""
+    if value == PROMOTE:
+        return value
+    try:
+        get_format(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{where}: {err}") from None
+    return value
+
+
+@dataclass(frozen=True)
+class Pass:
+    """The formats one pass (forward or backward) of an op class runs in."""
+
+    input: object = PROMOTE
+    acc: object = PROMOTE
+    output: object = PROMOTE
+    order: str = "fp64"
+    block: int | None = None
+    fused_terms: int | None = None
+    fused_width: int | None = None
+    scaling: str | None = None
+
+    def validate(self, where: str) -> "Pass":
+        for name in ("input", "acc", "output"):
+            check_format_name(getattr(self, name), f"{where}.{name}")
+        if self.order not in ORDERS:
+            raise ValueError(f"{where}.order: unknown accumulation order {self.order!r}; "
+                             f"valid orders: {', '.join(ORDERS)}")
+        for name, order in (("block", "blocked"), ("fused_terms", "fused"),
+                            ("fused_width", "fused")):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{where}.{name} must be a positive int, got {value!r}")
+            if self.order != order:
+                raise ValueError(f"{where}.{name} applies only to order={order!r}, not "
+                                 f"{self.order!r}")
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"{where}.scaling: unknown scaling {self.scaling!r}; valid: "
+                             "none, current, delayed")
+        if self.scaling is not None and self.input == PROMOTE:
+            raise ValueError(f"{where}: per-tensor scaling needs an explicit input format")
+        return self
+
+
+PASS_FIELDS = tuple(f.name for f in fields(Pass))
+
+
+def _check_classes(table, where: str) -> dict:
+    if not isinstance(table, dict):
+        raise TypeError(f"{where} must be a dict of op class -> Pass, got {type(table).__name__}")
+    for cls, spec in table.items():
+        if cls not in OP_CLASSES:
+            raise ValueError(f"{where}: unknown op class {cls!r}; valid classes: "
+                             f"{', '.join(OP_CLASSES)}")
+        if not isinstance(spec, Pass):
+            raise TypeError(f"{where}.{cls} must be a Pass, got {type(spec).__name__}")
+        spec.validate(f"{where}.{cls}")
+        if spec.scaling is not None and cls != "matmul":
+            raise ValueError(f"{where}.{cls}.scaling: per-tensor scaling applies to GEMM "
+                             "operands, so only the matmul class can have it")
+    return table
+
+
+@dataclass(frozen=True, eq=False)
+class Policy:
+    """Formats and rounding for every op class, forward and backward, plus training storage.
+
+    forward / backward map op classes to Passes; classes not named use `default`.
+    mode: rounding mode of every op ("sr" is stochastic, seeded by `seed`); update_mode: rounding
+    of the optimizer's weight update (defaults to mode). master / optimizer_state: storage formats
+    of parameters and optimizer state. loss_scale: None, "dynamic" or a number (the scaling the
+    policy is meant to be trained with). amax_history_len / fp8_margin: delayed scaling recipe.
+    """
+
+    name: str
+    default: Pass = Pass()
+    forward: dict = field(default_factory=dict)
+    backward: dict = field(default_factory=dict)
+    mode: str = "rne"
+    update_mode: str | None = None
+    seed: int = 0
+    master: object = "fp32"
+    optimizer_state: object = "fp32"
+    loss_scale: object = None
+    amax_history_len: int = 1024
+    fp8_margin: int = 0
+
+    def __post_init__(self):
+        where = f"policy {self.name!r}"
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"policy name must be a non-empty str, got {self.name!r}")
+        if not isinstance(self.default, Pass):
+            raise TypeError(f"{where}.default must be a Pass, got {type(self.default).__name__}")
+        self.default.validate(f"{where}.default")
+        if self.default.scaling is not None:
+            raise ValueError(f"{where}.default.scaling: per-tensor scaling applies only to the "
+                             "matmul class; set it there")
+        fwd = _check_classes(dict(self.forward), f"{where}.forward")
+        bwd = _check_classes(dict(self.backward), f"{where}.backward")
+        object.__setattr__(self, "forward", MappingProxyType(fwd))
+        object.__setattr__(self, "backward", MappingProxyType(bwd))
+        for name in ("mode", "update_mode"):
+            value = getattr(self, name)
+            if value is None and name == "update_mode":
+                object.__setattr__(self, "update_mode", self.mode)
+            elif value not in MODES:
+                raise ValueError(f"{where}.{name}: invalid rounding mode {value!r}; valid modes: "
+                                 f"{', '.join(MODES)}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**64:
+            raise ValueError(f"{where}.seed must be an int in [0, 2**64), got {self.seed!r}")
+        for name in ("master", "optimizer_state"):
+            value = getattr(self, name)
+            if value == PROMOTE:
+                raise ValueError(f"{where}.{name} must be a format, not 'promote'")
+            check_format_name(value, f"{where}.{name}")
+        scale = self.loss_scale
+        if scale not in LOSS_SCALES and not (isinstance(scale, (int, float))
+                                             and not isinstance(scale, bool) and scale > 0):
+            raise ValueError(f"{where}.loss_scale must be None, 'dynamic' or a positive number, "
+                             f"got {scale!r}")
+        if isinstance(self.amax_history_len, bool) or not isinstance(self.amax_history_len, int) \
+                or self.amax_history_len < 1:
+            raise ValueError(f"{where}.amax_history_len must be a positive int, "
+                             f"got {self.amax_history_len!r}")
+        if isinstance(self.fp8_margin, bool) or not isinstance(self.fp8_margin, int):
+            raise ValueError(f"{where}.fp8_margin must be an int, got {self.fp8_margin!r}")
+
+    def pass_for(self, op_class: str, phase: str = "forward") -> Pass:
+        """The Pass of one op class in one phase ("forward" or "backward")."""
+        if op_class not in OP_CLASSES:
+            raise ValueError(f"unknown op class {op_class!r}; valid classes: {', '.join(OP_CLASSES)}")
+        table = self.forward if phase == "forward" else self.backward
+        if phase not in ("forward", "backward"):
+            raise ValueError(f"phase must be 'forward' or 'backward', got {phase!r}")
+        return table.get(op_class, self.default)
+
+    def replace(self, **changes) -> "Policy":
+        """A copy with some fields changed (e.g. policy.replace(mode="sr", seed=3))."""
+        return replace(self, **changes)
+
+    def describe(self) -> dict:
+        """A plain dict (JSON/TOML-ready) that numprec.policy.policy_from_dict turns back into it."""
+        def spec(p: Pass) -> dict:
+            return {k: _name(getattr(p, k)) for k in PASS_FIELDS if getattr(p, k) is not None}
+        return {"name": self.name, "mode": self.mode, "update_mode": self.update_mode,
+                "seed": self.seed, "master": _name(self.master),
+                "optimizer_state": _name(self.optimizer_state), "loss_scale": self.loss_scale,
+                "amax_history_len": self.amax_history_len, "fp8_margin": self.fp8_margin,
+                "classes": {cls: {"forward": spec(self.pass_for(cls, "forward")),
+                                  "backward": spec(self.pass_for(cls, "backward"))}
+                            for cls in OP_CLASSES}}
+
+    def __repr__(self) -> str:
+        return f"Policy({self.name!r})"
+
+
+def _name(fmt) -> str:
+    return fmt if isinstance(fmt, str) else fmt.name
+
+
+# Outside autocast every op runs in the widest format of its inputs (as frameworks do).
+NATIVE = Policy("native", master="fp32", optimizer_state="fp32")

@@ -1,0 +1,29 @@
+"""The figure style of every numprec report: matplotlib with the Agg backend (no screen needed),
+small paper-sized fonts, light grids, fixed colours per rounding mode, 150-dpi PNG. Figure
+modules take `plt` from here, so the backend is chosen before pyplot is first used."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+DPI = 150
+STYLE = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
+         "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+         "grid.alpha": 0.3, "grid.linewidth": 0.5, "lines.linewidth": 1.2}
+MODE_COLORS = {"rne": "#1f77b4", "rna": "#ff7f0e", "rtz": "#2ca02c", "rup": "#d62728",
+               "rdn": "#9467bd", "rto": "#8c564b", "sr": "#e377c2"}
+
+
+def format_colors(names) -> dict:
+    """Distinct colours: tab20's ten strong shades first, then its light ones."""
+    cmap = plt.get_cmap("tab20")
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return {name: cmap(order[i % 20]) for i, name in enumerate(names)}
+
+
+def save(fig, path) -> None:
+    """Write a figure as a DPI-dpi PNG (tight bounding box) and free it."""
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)

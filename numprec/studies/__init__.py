@@ -1,0 +1,16 @@
+"""The studies that `numprec study NAME` runs, and the benchmarks behind `numprec bench`
+(numprec.studies.bench). A study is a subpackage with `run_study(out, *, quick, seed)`, which
+writes its data, figures and report into the folder `out` atomically and returns the report's
+path, and `main(argv)`, its command line. Studies load on demand (they import matplotlib)."""
+from __future__ import annotations
+
+import importlib
+
+STUDIES = {"rounding": "numprec.studies.rounding"}
+
+
+def load_study(name: str):
+    """The module of study `name`; a ValueError naming the studies for an unknown one."""
+    if name not in STUDIES:
+        raise ValueError(f"unknown study {name!r}; valid studies: {', '.join(STUDIES)}")
+    return importlib.import_module(STUDIES[name])

@@ -1,0 +1,12 @@
+"""The benchmarks behind `numprec bench NAME`: each module has `main(argv)` and writes its results
+(CSV and Markdown, with the machine's CPU model and vector extensions) into --out, `reports` by
+default.
+
+    rounding   numprec.round / encode against ml_dtypes, gfloat, pychop, NumPy and a memory copy
+    matmul     the accumulation models' rounded multiply-adds per second against NumPy's BLAS
+    training   the engine's training step per precision preset, against PyTorch CPU
+"""
+BENCHMARKS = {"rounding": "numprec.studies.bench.rounding",
+              "matmul": "numprec.studies.bench.matmul",
+              "training": "numprec.studies.bench.training"}
+

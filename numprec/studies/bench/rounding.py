@@ -1,0 +1,205 @@
+"""Rounding throughput of numprec against its peers and against the memory-copy ceiling.
+
+    numprec bench rounding [--n 10000000] [--out reports]
+
+Every format, modes rne and sr, on N(0,1) float64 data (seeded), in one run: numprec, ml_dtypes
+casts, gfloat, pychop, numpy casts (fp16/fp32) and a plain memory copy. Slow peers are timed on a
+subsample and reported per element. Also measures numprec's first-call latency from fresh processes
+with a cold and a warm kernel cache. Writes reports/bench_rounding.csv, bench_first_call.csv and
+bench_rounding.md (atomically).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+
+import numpy as np
+import pandas as pd
+
+import numprec
+from numprec.studies.bench.common import (atomic_write_text, best_time, first_call_latency,
+                                          machine_notes)
+
+# numprec format -> (ml_dtypes dtype name, gfloat format_info name); None where the peer lacks it.
+PEER_FORMATS = {
+    "fp64": (None, "format_info_binary64"),
+    "fp32": (None, "format_info_binary32"),
+    "tf32": (None, None),
+    "fp16": ("float16", "format_info_binary16"),
+    "bf16": ("bfloat16", "format_info_bfloat16"),
+    "fp8_e4m3fn": ("float8_e4m3fn", "format_info_ocp_e4m3"),
+    "fp8_e5m2": ("float8_e5m2", "format_info_ocp_e5m2"),
+    "fp8_e4m3fnuz": ("float8_e4m3fnuz", None),
+    "fp8_e5m2fnuz": ("float8_e5m2fnuz", None),
+    "fp6_e3m2fn": ("float6_e3m2fn", "format_info_ocp_e3m2"),
+    "fp6_e2m3fn": ("float6_e2m3fn", "format_info_ocp_e2m3"),
+    "fp4_e2m1fn": ("float4_e2m1fn", "format_info_ocp_e2m1"),
+}
+NUMPY_CASTS = {"fp16": np.float16, "fp32": np.float32}
+
+
+def _row(fmt, mode, library, n, seconds, note=""):
+    return dict(format=fmt, mode=mode, library=library, n=n, seconds=seconds,
+                melem_per_s=n / seconds / 1e6, note=note)
+
+
+def bench_numprec(x, fmt, mode, repeat):
+    numprec.round(x[:1000], fmt, mode, seed=1)  # compile / load from cache
+    return best_time(lambda: numprec.round(x, fmt, mode, seed=1), repeat)
+
+
+def bench_ml_dtypes(x, dtype_name, repeat):
+    import ml_dtypes
+    dtype = np.float16 if dtype_name == "float16" else getattr(ml_dtypes, dtype_name)
+    return best_time(lambda: x.astype(dtype), repeat)
+
+
+def bench_gfloat(x, info_name, mode):
+    import gfloat
+    import gfloat.formats
+    info = getattr(gfloat.formats, info_name)
+    if mode == "sr":
+        bits = np.random.default_rng(0).integers(0, 2**8, size=x.shape, dtype=np.uint64)
+        run = lambda: gfloat.round_ndarray(info, x, gfloat.RoundMode.Stochastic, srbits=bits,
+                                           srnumbits=8)
+    else:
+        run = lambda: gfloat.round_ndarray(info, x)
+    return best_time(run, 2)
+
+
+def bench_pychop(x, fmt, mode):
+    import pychop
+    pychop.backend("numpy")
+    chop = pychop.Chop(exp_bits=fmt.ebits, sig_bits=fmt.mbits, rmode=5 if mode == "sr" else 1)
+    return best_time(lambda: chop(x), 2)
+
+
+PEERS = ("ml_dtypes", "gfloat", "pychop")
+
+
+def installed_peers() -> set:
+    """The peer libraries importable here (the bench extra installs them all)."""
+    return {name for name in PEERS if importlib.util.find_spec(name) is not None}
+
+
+def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(n)
+    small = x[:peer_n].copy()
+    rows = []
+    peers = installed_peers()
+    out = np.empty_like(x)
+    rows.append(_row("-", "-", "memcpy (x.copy)", n, best_time(lambda: x.copy(), repeat),
+                     "allocates its output, like numprec.round"))
+    rows.append(_row("-", "-", "memcpy (np.copyto)", n,
+                     best_time(lambda: np.copyto(out, x), repeat), "preallocated output"))
+    for name in formats:
+        fmt = numprec.get_format(name)
+        progress(f"  {name}")
+        ml_name, gfloat_name = PEER_FORMATS.get(name, (None, None))
+        ml_name = ml_name if "ml_dtypes" in peers else None
+        gfloat_name = gfloat_name if "gfloat" in peers else None
+        for mode in ("rne", "sr"):
+            rows.append(_row(name, mode, "numprec", n, bench_numprec(x, name, mode, repeat)))
+            if gfloat_name:
+                rows.append(_row(name, mode, "gfloat", peer_n, bench_gfloat(small, gfloat_name,
+                                                                             mode)))
+            if not fmt.is_fixed and "pychop" in peers:
+                note = "" if fmt.nan == "ieee" else "IEEE-style format of the same ebits/mbits"
+                rows.append(_row(name, mode, "pychop", peer_n, bench_pychop(small, fmt, mode),
+                                 note))
+        numprec.encode(x[:1000], name, saturate=True)
+        rows.append(_row(name, "rne", "numprec encode", n,
+                         best_time(lambda: numprec.encode(x, name, saturate=True), repeat),
+                         "bit patterns in the format's container, like an ml_dtypes cast"))
+        if ml_name:
+            rows.append(_row(name, "rne", "ml_dtypes", n, bench_ml_dtypes(x, ml_name, repeat),
+                             "astype from float64 (cast only, no decode back)"))
+        if name in NUMPY_CASTS:
+            dtype = NUMPY_CASTS[name]
+            rows.append(_row(name, "rne", "numpy", n, best_time(lambda: x.astype(dtype), repeat),
+                             "astype from float64"))
+    latency = first_call_latency() if with_latency else None
+    return pd.DataFrame(rows), latency
+
+
+def _ratio(table, fmt, mode, lib, other_lib, other_mode="rne"):
+    mine = table.get((fmt, mode, lib))
+    theirs = table.get((fmt, other_mode, other_lib))
+    return None if mine is None or theirs is None else mine / theirs
+
+
+def markdown(df, latency, n, notes):
+    rate = {(r.format, r.mode, r.library): r.melem_per_s for r in df.itertuples()}
+    copy_rate = rate[("-", "-", "memcpy (x.copy)")]
+    lines = ["# Rounding throughput", "",
+             f"{n:,} float64 N(0,1) elements; million elements per second (best of several "
+             "runs; gfloat and pychop on a subsample). numprec returns float64 values; the "
+             "ml_dtypes/numpy columns time only the cast to the narrow type.", "",
+             notes, "",
+             f"Memory-copy ceiling: x.copy() {copy_rate:.0f} M/s, np.copyto "
+             f"{rate[('-', '-', 'memcpy (np.copyto)')]:.0f} M/s.", "",
+             "| format | numprec rne | numprec sr | numprec encode | ml_dtypes | numpy | gfloat rne |"
+             " gfloat sr | pychop rne | pychop sr | rne / copy | sr / rne | rne / ml_dtypes |"
+             " encode / ml_dtypes | rne / max(gfloat, pychop) |",
+             "|---|" + "---:|" * 14]
+    for fmt in dict.fromkeys(f for f in df.format if f != "-"):
+        get = lambda mode, lib: rate.get((fmt, mode, lib))
+        cell = lambda v: "" if v is None else f"{v:,.1f}"
+        slow_peer = max([v for v in (get("rne", "gfloat"), get("rne", "pychop")) if v] or [0])
+        vs_ml = _ratio(rate, fmt, "rne", "numprec", "ml_dtypes")
+        enc_ml = _ratio(rate, fmt, "rne", "numprec encode", "ml_dtypes")
+        lines.append("| " + " | ".join([
+            fmt, cell(get("rne", "numprec")), cell(get("sr", "numprec")),
+            cell(get("rne", "numprec encode")), cell(get("rne", "ml_dtypes")), cell(get("rne", "numpy")), cell(get("rne", "gfloat")),
+            cell(get("sr", "gfloat")), cell(get("rne", "pychop")), cell(get("sr", "pychop")),
+            f"{get('rne', 'numprec') / copy_rate:.2f}",
+            f"{get('sr', 'numprec') / get('rne', 'numprec'):.2f}",
+            "" if vs_ml is None else f"{vs_ml:.1f}x",
+            "" if enc_ml is None else f"{enc_ml:.1f}x",
+            "" if not slow_peer else f"{get('rne', 'numprec') / slow_peer:.0f}x"]) + " |")
+    if latency is not None:
+        lines += ["", "## First-call latency (fresh process: import numprec and round one array)",
+                  "", "| cache | seconds |", "|---|---:|"]
+        lines += [f"| {r.case} | {r.seconds:.2f} |" for r in latency.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="numprec bench rounding",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000, help="elements (default 10M)")
+    parser.add_argument("--peer-n", type=int, default=200_000,
+                        help="elements for the slow pure-numpy peers (gfloat, pychop)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--formats", nargs="*", default=numprec.format_names() + ["int8"])
+    parser.add_argument("--out", default="reports")
+    parser.add_argument("--no-latency", action="store_true", help="skip the fresh-process timing")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.peer_n < 1 or args.repeat < 1:
+        parser.error("--n, --peer-n and --repeat must be >= 1")
+    for name in args.formats:
+        numprec.get_format(name)  # fail early, naming an unknown format
+    notes = machine_notes()
+    missing = sorted(set(PEERS) - installed_peers())
+    if missing:
+        notes += (f"; peers not installed here, so not measured: {', '.join(missing)} "
+                  "(pip install 'numprec[bench]')")
+    print(f"benchmarking rounding on {args.n:,} elements ({notes})")
+    df, latency = run(args.n, min(args.peer_n, args.n), args.repeat, args.formats,
+                      not args.no_latency)
+    os.makedirs(args.out, exist_ok=True)
+    atomic_write_text(os.path.join(args.out, "bench_rounding.csv"), df.to_csv(index=False))
+    if latency is not None:
+        atomic_write_text(os.path.join(args.out, "bench_first_call.csv"),
+                          latency.to_csv(index=False))
+    report = markdown(df, latency, args.n, notes + f"; {platform.python_version()}, "
+                      f"numpy {np.__version__}, numba {__import__('numba').__version__}")
+    atomic_write_text(os.path.join(args.out, "bench_rounding.md"), report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

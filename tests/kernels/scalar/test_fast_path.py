@@ -1,0 +1,61 @@
+"""The branch-light fast pass must agree bit for bit with the general scalar kernel."""
+import numpy as np
+import pytest
+from numba import njit
+
+import numprec
+from numprec.codes import MODES, NFLAGS, P_MBITS, SR
+from numprec.kernels.cpu.scalars import S
+from numprec.kernels.scalar.rng import key_from_seed
+
+random62, round_scalar = S.random62, S.round_scalar
+
+FORMATS = ["fp32", "tf32", "bf16", "fp16", "fp8_e4m3fn", "fp8_e5m2", "fp8_e4m3fnuz",
+           "fp6_e2m3fn", "fp4_e2m1fn", numprec.Format("e5m4_nosub", 5, 4, subnormals=False),
+           numprec.Format("e3m0_fn", 3, 0, nan="fn"), "q3.4"]
+
+
+@njit
+def _general_only(x, out, P, mode, saturate, ftz, key, rbits, counts):
+    for i in range(x.size):
+        rand = random62(key, i) if mode == SR else np.int64(0)
+        value, flags = round_scalar(x[i], P, mode, saturate, ftz, rand, rbits)
+        out[i] = value
+        for f in range(counts.size):
+            counts[f] += (flags >> f) & 1
+
+
+def _random_bits(n, seed):
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2**64, size=n, dtype=np.uint64)
+    # Concentrate exponents near the formats' ranges (|x| between 2^-40 and 2^40).
+    exps = rng.integers(1023 - 40, 1023 + 40, size=n, dtype=np.uint64)
+    bits = (bits & np.uint64(0x800FFFFFFFFFFFFF)) | (exps << np.uint64(52))
+    return bits.view(np.float64)
+
+
+def _ties(fmt, n, seed):
+    """Exact midpoints between neighbours in the normal range (all low bits = one half)."""
+    shift = 52 - fmt.kernel_params[P_MBITS]
+    bits = _random_bits(n, seed).view(np.uint64)
+    if shift == 0:
+        return bits.view(np.float64)
+    low = np.uint64((1 << shift) - 1)
+    return ((bits & ~low) | np.uint64(1 << (shift - 1))).view(np.float64)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=str)
+@pytest.mark.parametrize("mode", MODES)
+def test_fast_pass_matches_general_kernel(fmt, mode):
+    fmt = numprec.get_format(fmt)
+    x = np.concatenate([_random_bits(20000, 1), _ties(fmt, 5000, 2),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, fmt.max, -fmt.max, fmt.min_subnormal]])
+    seed = 7
+    flags = numprec.Flags()
+    fast = numprec.round(x, fmt, mode, seed=seed, flags=flags)
+    ref = np.empty_like(x)
+    counts = np.zeros(NFLAGS, dtype=np.int64)
+    _general_only(x, ref, fmt.kernel_params, MODES.index(mode), False, False,
+                  np.uint64(key_from_seed(seed)), 62, counts)
+    np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
+    np.testing.assert_array_equal(flags.counts, counts)
