@@ -26,7 +26,7 @@ import json
 import os
 from dataclasses import replace
 
-from .policy import OP_CLASSES, PASS_FIELDS, Pass, Policy
+from .policy import OP_CLASSES, PASS_FIELDS, Pass, Policy, check_op_class
 from .presets import PRESETS
 
 _TOP_KEYS = ("name", "base", "mode", "update_mode", "seed", "master", "optimizer_state",
@@ -82,13 +82,17 @@ def policy_from_file(path) -> Policy:
     return policy_from_dict(data)
 
 
+def _reject_unknown(names, valid, where: str, noun: str) -> None:
+    unknown = sorted(set(names) - set(valid))
+    if unknown:
+        raise ValueError(f"{where}: unknown {noun}(s) {', '.join(unknown)}; valid {noun}s: "
+                         f"{', '.join(valid)}")
+
+
 def _pass(fields: dict, base: Pass, where: str) -> Pass:
     if not isinstance(fields, dict):
         raise TypeError(f"{where} must be a table of Pass fields, got {type(fields).__name__}")
-    unknown = sorted(set(fields) - set(PASS_FIELDS))
-    if unknown:
-        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; valid fields: "
-                         f"{', '.join(PASS_FIELDS)}")
+    _reject_unknown(fields, PASS_FIELDS, where, "field")
     values = dict(fields)
     if isinstance(values.get("scaling"), str) and values["scaling"].lower() == "none":
         values["scaling"] = None
@@ -99,10 +103,7 @@ def policy_from_dict(data: dict) -> Policy:
     """Build a Policy from a plain dict (see the module docstring for the layout)."""
     if not isinstance(data, dict):
         raise TypeError(f"policy_from_dict takes a dict, got {type(data).__name__}")
-    unknown = sorted(set(data) - set(_TOP_KEYS))
-    if unknown:
-        raise ValueError(f"policy: unknown key(s) {', '.join(unknown)}; valid keys: "
-                         f"{', '.join(_TOP_KEYS)}")
+    _reject_unknown(data, _TOP_KEYS, "policy", "key")
     name = data.get("name", "custom")
     where = f"policy {name!r}"
     base = get_policy(data["base"]) if "base" in data else Policy("base")
@@ -115,9 +116,7 @@ def policy_from_dict(data: dict) -> Policy:
         # classes the base names keep its passes; the others follow the (new) default
         forward[cls], backward[cls] = base.forward.get(cls, default), base.backward.get(cls, default)
     for cls, entry in classes.items():
-        if cls not in OP_CLASSES:
-            raise ValueError(f"{where}: unknown op class {cls!r}; valid classes: "
-                             f"{', '.join(OP_CLASSES)}")
+        check_op_class(cls, where)
         if not isinstance(entry, dict):
             raise TypeError(f"{where}.classes.{cls} must be a table of Pass fields")
         shared = {k: v for k, v in entry.items() if k not in ("forward", "backward")}

@@ -86,13 +86,19 @@ class Pass:
 PASS_FIELDS = tuple(f.name for f in fields(Pass))
 
 
+def check_op_class(cls, where: str = "") -> str:
+    """An op class name of OP_CLASSES; a ValueError naming the valid ones otherwise."""
+    if cls not in OP_CLASSES:
+        raise ValueError(f"{where + ': ' if where else ''}unknown op class {cls!r}; valid "
+                         f"classes: {', '.join(OP_CLASSES)}")
+    return cls
+
+
 def _check_classes(table, where: str) -> dict:
     if not isinstance(table, dict):
         raise TypeError(f"{where} must be a dict of op class -> Pass, got {type(table).__name__}")
     for cls, spec in table.items():
-        if cls not in OP_CLASSES:
-            raise ValueError(f"{where}: unknown op class {cls!r}; valid classes: "
-                             f"{', '.join(OP_CLASSES)}")
+        check_op_class(cls, where)
         if not isinstance(spec, Pass):
             raise TypeError(f"{where}.{cls} must be a Pass, got {type(spec).__name__}")
         spec.validate(f"{where}.{cls}")
@@ -168,8 +174,7 @@ class Policy:
 
     def pass_for(self, op_class: str, phase: str = "forward") -> Pass:
         """The Pass of one op class in one phase ("forward" or "backward")."""
-        if op_class not in OP_CLASSES:
-            raise ValueError(f"unknown op class {op_class!r}; valid classes: {', '.join(OP_CLASSES)}")
+        check_op_class(op_class)
         table = self.forward if phase == "forward" else self.backward
         if phase not in ("forward", "backward"):
             raise ValueError(f"phase must be 'forward' or 'backward', got {phase!r}")
@@ -180,7 +185,8 @@ class Policy:
         return replace(self, **changes)
 
     def describe(self) -> dict:
-        """A plain dict (JSON/TOML-ready) that numprec.policy.policy_from_dict turns back into it."""
+        """A plain dict (JSON/TOML-ready) that numprec.policy.policy_from_dict turns back into
+        it."""
         def spec(p: Pass) -> dict:
             return {k: _name(getattr(p, k)) for k in PASS_FIELDS if getattr(p, k) is not None}
         return {"name": self.name, "mode": self.mode, "update_mode": self.update_mode,
