@@ -44,7 +44,6 @@ ARITH_OPS = ("add", "sub", "mul", "div", "sqrt", "fma")
 OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SQRT, OP_FMA = range(len(ARITH_OPS))
 OP_CODE = {name: code for code, name in enumerate(ARITH_OPS)}
 BINARY_OPS = {name: OP_CODE[name] for name in ("add", "sub", "mul", "div")}
-ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "sqrt": 1, "fma": 3}
 
 # --- accumulation orders ----------------------------------------------------------------------
 # The first five run in the kernels (numprec.kernels.scalar.accum); fp64 is float64 BLAS / NumPy
@@ -75,3 +74,6 @@ STREAM_ACCUM = {"sum": 16, "dot": 32, "matmul": 48}         # first stream of ea
  K_INPUT_A, K_INPUT_B) = range(10)
 NKEYS = K_MERGE + 1
 NROLES = K_INPUT_B + 1
+# The engine gives each stochastic rounding of a training run a seed of its own: the n-th is
+# key_from_seed(policy seed ^ key_from_seed(run seed), n) (numprec.policy.streams), which then
+# feeds the streams above.
