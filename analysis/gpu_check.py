@@ -128,7 +128,7 @@ def rounding_throughput(quick: bool, timer: Timer):
     """Rows of GB/s for a device-to-device copy and the rounding kernel on the same bytes."""
     import numprec
     from numba import cuda
-    from numprec.codes import MODE_CODE, NFLAGS, SR_MAX_BITS, TALLY_SLOTS
+    from numprec.codes import MODE_CODE, NCOUNTS, SR_MAX_BITS, TALLY_SLOTS
     from numprec.kernels.cpu import rounding as cpu_rounding
     from numprec.kernels.gpu import rounding as gpu_rounding
     from numprec.kernels.gpu.arrays import launch_shape
@@ -153,7 +153,7 @@ def rounding_throughput(quick: bool, timer: Timer):
                         flags)
                 seconds = timer(lambda: gpu_rounding.rounding_kernel[blocks, threads](
                     False, d_x, d_out, *args, tallies), repeat)
-                counts = np.zeros(NFLAGS, dtype=np.int64)
+                counts = np.zeros(NCOUNTS, dtype=np.int64)
                 cpu_seconds = _cpu_time(lambda: cpu_rounding.round_into(x_cpu, out_cpu, *args,
                                                                         counts),
                                         repeat) / n_cpu * n

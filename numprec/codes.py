@@ -19,7 +19,15 @@ FLAG_NAMES = ("inexact", "underflow", "overflow", "invalid", "divbyzero", "satur
 INEXACT, UNDERFLOW, OVERFLOW, INVALID, DIVBYZERO, SATURATED, FLUSHED = (
     1 << bit for bit in range(len(FLAG_NAMES)))
 NFLAGS = len(FLAG_NAMES)
-FLAG_SLOT = {name: bit for bit, name in enumerate(FLAG_NAMES)}  # index of a flag's count
+# Events the arithmetic also marks in the flag word (above the flags), for the monitors: a result
+# rounded to zero from a nonzero exact value (ftz flushes included), a subnormal result.
+EVENT_NAMES = ("zeroed", "subnormal")
+ZEROED, SUBNORMAL = (1 << (NFLAGS + bit) for bit in range(len(EVENT_NAMES)))
+NEVENTS = len(EVENT_NAMES)
+# What a kernel's `counts` array holds: one count per flag, then one per event.
+COUNT_NAMES = FLAG_NAMES + EVENT_NAMES
+NCOUNTS = len(COUNT_NAMES)
+COUNT_SLOT = {name: bit for bit, name in enumerate(COUNT_NAMES)}  # index of a count (= its bit)
 
 # --- format kinds: a float format's inf/NaN convention, or fixed point -------------------------
 NAN_CONVENTIONS = ("ieee", "fn", "fnuz", "none")
@@ -34,10 +42,10 @@ KIND_CODE = {name: code for code, name in enumerate(NAN_CONVENTIONS)}
  P_NBITS) = range(10)
 NPARAMS = P_NBITS + 1
 
-# Slots of a kernel's tally array: one count per flag, then the elements that have no bit pattern
-# in the format (encode of NaN where the format has none).
-TALLY_UNENCODABLE = NFLAGS
-TALLY_SLOTS = NFLAGS + 1
+# Slots of a kernel's tally array: the counts (flags, events), then the elements that have no bit
+# pattern in the format (encode of NaN where the format has none).
+TALLY_UNENCODABLE = NCOUNTS
+TALLY_SLOTS = NCOUNTS + 1
 
 # --- element-wise arithmetic: op codes of the arithmetic kernel ---------------------------------
 ARITH_OPS = ("add", "sub", "mul", "div", "sqrt", "fma")

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..codes import (C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, C_TERMS,
                      C_USE_PROD, C_USE_Y, C_WIDTH, K_INPUT_A, K_INPUT_B, K_OUT, MAX_FUSED_TERMS,
-                     NCONFIG, NFLAGS, NKEYS, NROLES, ORDER_CODE, ORDERS, SEQUENTIAL, SR,
+                     NCONFIG, NCOUNTS, NKEYS, NROLES, ORDER_CODE, ORDERS, SEQUENTIAL, SR,
                      STREAM_ACCUM)
 from ..formats import Format
 from ..kernels.jit import threads_for
@@ -136,7 +136,7 @@ def round_inputs(arr, plan, role, backend):
         return arr
     flat = np.ascontiguousarray(arr).reshape(-1)
     out = np.empty_like(flat)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     c = plan.config
     _backend.kernels(backend).round_into(flat, out, plan.inp.kernel_params, c[C_MODE],
                                          bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[role],
@@ -150,7 +150,7 @@ def round_result(values, plan, flags, backend):
     right behind them fights them for the cores (10x slower for a 256 x 256 product)."""
     flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     c = plan.config
     with threads_for(0):
         _backend.kernels(backend).round_into(flat, out, plan.out.kernel_params, c[C_MODE],
@@ -163,7 +163,7 @@ def round_result(values, plan, flags, backend):
 
 def count_flags(row_flags, flags):
     if flags is not None:
-        flags.add([np.count_nonzero(row_flags & (1 << bit)) for bit in range(NFLAGS)])
+        flags.add([np.count_nonzero(row_flags & (1 << bit)) for bit in range(NCOUNTS)])
 
 
 def reduce_rows(x, y, plan, flags, backend):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codes import NFLAGS, OP_CODE, SR, STREAM_ARITH
+from ..codes import NCOUNTS, OP_CODE, SR, STREAM_ARITH
 from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
 from .backend import entry_point
@@ -32,7 +32,7 @@ def _run(op, operands, fmt, mode, saturate, ftz, seed, rbits, flags, backend):
         raise ValueError(f"{op}: operand shapes do not broadcast: {shapes}") from None
     flat = [np.ascontiguousarray(np.broadcast_to(arr, shape)).reshape(-1) for arr in arrays]
     out = np.empty(flat[0].size, dtype=np.float64)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     key = np.uint64(key_from_seed(seed, STREAM_ARITH[op]) if code == SR else 0)
     kernels = _backend.kernels(backend)
     common = (fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0, rbits,

@@ -1,33 +1,50 @@
-"""IEEE exception flags, counted per element."""
+"""IEEE exception flags and arithmetic events, counted per element."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..codes import FLAG_NAMES, NFLAGS
+from ..codes import EVENT_NAMES, FLAG_NAMES, NCOUNTS, NFLAGS
 
 
 class Flags:
     """Accumulates how many elements raised each exception; pass it as `flags=` to any op.
 
-    Counts: inexact, underflow (tiny after rounding and inexact), overflow, invalid, divbyzero,
-    saturated (clamped to +-max instead of inf/NaN) and flushed (subnormal result set to zero by ftz).
+    Flags: inexact, underflow (tiny after rounding and inexact), overflow, invalid, divbyzero,
+    saturated (clamped to +-max instead of inf/NaN) and flushed (subnormal result set to zero by
+    ftz). The kernels also count two events (`events()`, or as attributes): zeroed (a nonzero
+    exact value that became zero: underflow to zero, ftz flushes included) and subnormal (a
+    nonzero result below the smallest normal number). `counts` holds the flags, `event_counts`
+    the events; as_dict() and the repr show the flags.
     """
 
-    __slots__ = ("counts",)
+    __slots__ = ("counts", "event_counts")
 
     def __init__(self):
         self.counts = np.zeros(NFLAGS, dtype=np.int64)
+        self.event_counts = np.zeros(len(EVENT_NAMES), dtype=np.int64)
 
     def __getattr__(self, name):
         if name in FLAG_NAMES:
             return int(self.counts[FLAG_NAMES.index(name)])
-        raise AttributeError(f"Flags has no attribute {name!r}; flags are {', '.join(FLAG_NAMES)}")
+        if name in EVENT_NAMES:
+            return int(self.event_counts[EVENT_NAMES.index(name)])
+        raise AttributeError(f"Flags has no attribute {name!r}; flags are {', '.join(FLAG_NAMES)}"
+                             f" and events {', '.join(EVENT_NAMES)}")
 
     def add(self, counts) -> None:
-        self.counts += np.asarray(counts, dtype=np.int64)
+        """Add a kernel's counts: the flags and then the events (NCOUNTS values), or the flags
+        alone."""
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.shape not in ((NFLAGS,), (NCOUNTS,)):
+            raise ValueError(f"Flags.add takes {NFLAGS} flag counts or {NCOUNTS} counts (flags, "
+                             f"then events), got shape {counts.shape}")
+        self.counts += counts[:NFLAGS]
+        if counts.size == NCOUNTS:
+            self.event_counts += counts[NFLAGS:]
 
     def reset(self) -> None:
         self.counts[:] = 0
+        self.event_counts[:] = 0
 
     def any(self, *names) -> bool:
         names = names or FLAG_NAMES
@@ -36,8 +53,12 @@ class Flags:
     def as_dict(self) -> dict:
         return {name: int(c) for name, c in zip(FLAG_NAMES, self.counts)}
 
+    def events(self) -> dict:
+        return {name: int(c) for name, c in zip(EVENT_NAMES, self.event_counts)}
+
     def __eq__(self, other):
-        return isinstance(other, Flags) and bool(np.array_equal(self.counts, other.counts))
+        return (isinstance(other, Flags) and bool(np.array_equal(self.counts, other.counts))
+                and bool(np.array_equal(self.event_counts, other.event_counts)))
 
     def __repr__(self) -> str:
         raised = ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v)

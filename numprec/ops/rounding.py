@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codes import NFLAGS, SR, STREAM_ROUND
+from ..codes import NCOUNTS, SR, STREAM_ROUND
 from ..formats import FixedPoint
 from ..kernels.gpu import is_device_array
 from ..kernels.scalar.rng import key_from_seed
@@ -53,7 +53,7 @@ def _on_device(name, kernel_name, x, fmt, mode, saturate, ftz, seed, rbits, flag
     fmt, code, rbits, key = _options(fmt, mode, seed, rbits, flags)
     kernels = _device_kernels(backend, name)
     out = _device_out(x.shape, out_dtype)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     bad = getattr(kernels, kernel_name)(x, out, fmt.kernel_params, code, bool(saturate),
                                         bool(ftz), key, 0, rbits, flags is not None, counts)
     if bad:
@@ -78,7 +78,7 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
     flat = arr.reshape(-1)
     out = np.empty_like(flat)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     kernels = _backend.kernels(backend)
     kernels.round_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0,
                        rbits, flags is not None, counts)
@@ -98,7 +98,7 @@ def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=No
     flat = arr.reshape(-1)
     # The kernels write the container type directly (no second pass over an int64 copy).
     out = np.empty(flat.shape, dtype=_CONTAINERS[fmt.container_bits])
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     kernels = _backend.kernels(backend)
     bad = kernels.encode_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz),
                               key, 0, rbits, flags is not None, counts)

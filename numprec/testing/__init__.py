@@ -6,10 +6,11 @@ on first use (`numprec.testing.strategies`, or any strategy name from this packa
 """
 import importlib
 
-from .oracle import (FLAG_NAMES, MODES, limits_of, reference_decode, reference_encode,
-                     reference_round, representable_values)
+from .oracle import (EVENT_NAMES, FLAG_NAMES, MODES, limits_of, reference_decode,
+                     reference_encode, reference_events, reference_round, representable_values)
 from .table import TableOracle, exhaustive_inputs
-from .compare import assert_bits_equal, assert_flags_per_element, bits_of, flag_counts
+from .compare import (assert_bits_equal, assert_flags_per_element, bits_of, event_flags,
+                      flag_counts)
 
 _STRATEGIES = ("bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
                "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points")
@@ -22,7 +23,8 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["reference_round", "reference_encode", "reference_decode", "representable_values",
-           "limits_of", "TableOracle", "exhaustive_inputs", "MODES", "FLAG_NAMES", "strategies",
-           "assert_bits_equal", "assert_flags_per_element", "bits_of", "flag_counts",
+__all__ = ["reference_round", "reference_encode", "reference_decode", "reference_events",
+           "representable_values", "limits_of", "TableOracle", "exhaustive_inputs", "MODES",
+           "FLAG_NAMES", "EVENT_NAMES", "strategies", "assert_bits_equal",
+           "assert_flags_per_element", "bits_of", "event_flags", "flag_counts",
            *_STRATEGIES]

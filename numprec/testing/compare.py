@@ -1,11 +1,12 @@
 """Assertions for bit-exact comparisons: results compared as bit patterns (so -0 != +0 and NaN
-payloads count), and IEEE flags checked element by element through aggregate counts."""
+payloads count), and IEEE flags (and the kernels' events) checked element by element through
+aggregate counts."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..ops import Flags
-from .oracle import FLAG_NAMES
+from .oracle import EVENT_NAMES, FLAG_NAMES, limits_of
 
 
 def bits_of(values) -> np.ndarray:
@@ -36,10 +37,34 @@ def _show(value) -> str:
     return f"{value!r} ({int(np.float64(value).view(np.uint64)):#018x})"
 
 
+def event_flags(exact, values, fmt, flags: dict) -> dict:
+    """The events per element (oracle.reference_events, vectorised) of results `values` whose
+    exact values are `exact` and whose flags are `flags` (per-element dict): {"zeroed": bool
+    array, "subnormal": bool array}."""
+    exact = np.asarray(exact, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    lim = limits_of(fmt)
+    counted = np.isfinite(exact) & ~np.isnan(values)
+    overflow = np.asarray(flags.get("overflow", False), dtype=bool)
+    zeroed = counted & (values == 0.0) & (exact != 0.0) & ~overflow
+    if lim.fixed:
+        subnormal = np.zeros(values.shape, dtype=bool)
+    else:
+        subnormal = (counted & (values != 0.0) & np.isfinite(values)
+                     & (np.abs(values) < float(lim.min_normal)))
+    return {"zeroed": zeroed, "subnormal": subnormal}
+
+
+def _checked_names(flags: dict) -> tuple:
+    """The flags, then the events when the expectation includes them."""
+    return FLAG_NAMES + tuple(name for name in EVENT_NAMES if name in flags)
+
+
 def flag_codes(flags: dict) -> np.ndarray:
-    """One integer per element: bit i set when flag FLAG_NAMES[i] was raised."""
+    """One integer per element: bit i set when the i-th of the flags (then the events, when
+    `flags` has them) was raised."""
     codes = None
-    for bit, name in enumerate(FLAG_NAMES):
+    for bit, name in enumerate(_checked_names(flags)):
         raised = np.asarray(flags.get(name, False), dtype=np.int64) << bit
         codes = raised if codes is None else codes | raised
     return codes
@@ -50,31 +75,38 @@ def assert_flags_per_element(run, x, expected_flags: dict, context: str = ""):
 
     Elements are grouped by the flag combination the oracle expects; `run(subset, flags)` must
     evaluate the op on that subset (1-D float64) and count into `flags`. Every flag count then has
-    to be either the group size (all raised) or 0 (none raised). Only valid for ops whose
-    per-element result does not depend on the element's position (not for stochastic rounding)."""
+    to be either the group size (all raised) or 0 (none raised). The events are checked too when
+    expected_flags has them (see event_flags). Only valid for ops whose per-element result does
+    not depend on the element's position (not for stochastic rounding)."""
     x = np.ascontiguousarray(x).reshape(-1)
+    names = _checked_names(expected_flags)
     codes = flag_codes(expected_flags)
     codes = np.broadcast_to(codes, x.shape)
     for code in np.unique(codes):
         members = x[codes == code]
         counted = Flags()
         run(members, counted)
+        got = {**counted.as_dict(), **counted.events()}
+        got = {name: got[name] for name in names}
         expected = {name: members.size if (code >> bit) & 1 else 0
-                    for bit, name in enumerate(FLAG_NAMES)}
-        if counted.as_dict() != expected:
+                    for bit, name in enumerate(names)}
+        if got != expected:
             raise AssertionError(f"{context}: flags differ for the {members.size} elements "
-                                 f"expecting {_names(code)} (e.g. x={members[:4].tolist()}): "
-                                 f"counted {counted.as_dict()}")
+                                 f"expecting {_names(code, names)} (e.g. "
+                                 f"x={members[:4].tolist()}): counted {got}")
 
 
-def _names(code) -> str:
-    names = [name for bit, name in enumerate(FLAG_NAMES) if (code >> bit) & 1]
-    return "{" + ", ".join(names) + "}"
+def _names(code, names=FLAG_NAMES) -> str:
+    raised = [name for bit, name in enumerate(names) if (code >> bit) & 1]
+    return "{" + ", ".join(raised) + "}"
 
 
 def flag_counts(flags: dict) -> dict:
-    """Aggregate counts of a per-element flag dict, in numprec.Flags.as_dict() form."""
-    return {name: int(np.count_nonzero(flags.get(name, False))) for name in FLAG_NAMES}
+    """Aggregate counts of a per-element flag dict, in numprec.Flags.as_dict() form (with the
+    events too, in Flags.events() form, when the dict has them)."""
+    return {name: int(np.count_nonzero(flags.get(name, False)))
+            for name in _checked_names(flags)}
 
 
-__all__ = ["bits_of", "assert_bits_equal", "flag_codes", "assert_flags_per_element", "flag_counts"]
+__all__ = ["bits_of", "assert_bits_equal", "event_flags", "flag_codes",
+           "assert_flags_per_element", "flag_counts"]

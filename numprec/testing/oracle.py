@@ -3,8 +3,9 @@
 Every value is a `fractions.Fraction`; nothing here shares code with numprec.kernels except the
 counter-based generator that defines the stochastic-rounding draws (numprec.kernels.scalar.rng),
 the names of the modes and flags (numprec.codes) and the defining fields of the descriptors
-(ebits, mbits, bias, nan, subnormals; int_bits, frac_bits, signed). Limits such as max and min normal are re-derived from those fields here, so a wrong
-derived property in numprec.formats cannot hide a wrong rounding.
+(ebits, mbits, bias, nan, subnormals; int_bits, frac_bits, signed). Limits such as max and min
+normal are re-derived from those fields here, so a wrong derived property in numprec.formats
+cannot hide a wrong rounding.
 
 Conventions for results: a NaN *input* is returned as is; a NaN the format generates (overflow or
 an infinite input in an fn/fnuz format) is the canonical float64 quiet NaN, float("nan").
@@ -16,7 +17,7 @@ import math
 import numbers
 from fractions import Fraction
 
-from ..codes import FLAG_NAMES, MODES, STREAM_ROUND
+from ..codes import EVENT_NAMES, FLAG_NAMES, MODES, STREAM_ROUND
 from ..codes import SR_MAX_BITS as SR_BITS  # the draw's random bits; rbits=k uses the top k
 from ..formats import FixedPoint, get_format
 from ..kernels.scalar.rng import key_from_seed, random62_py
@@ -226,6 +227,24 @@ def reference_round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None,
     return _signed(R, negative, lim), frozenset(flags)
 
 
+def reference_events(exact, value, fmt, flags=frozenset()) -> frozenset:
+    """The events numprec's kernels count besides the flags, for a result `value` whose exact
+    value is `exact` in format fmt and which raised `flags`: "zeroed" (exact nonzero, the result a
+    zero that is not an overflow's clamp: underflow to zero, ftz flushes included) and
+    "subnormal" (a nonzero result below the smallest normal number of a float format). NaN and
+    infinite exact values raise none."""
+    exact, value = float(exact), float(value)
+    if not math.isfinite(exact) or math.isnan(value):
+        return frozenset()
+    lim = limits_of(fmt)
+    if value == 0.0:
+        zeroed = exact != 0.0 and "overflow" not in flags  # (unsigned fixed point clamps to 0)
+        return frozenset({"zeroed"}) if zeroed else frozenset()
+    if not lim.fixed and math.isfinite(value) and Fraction(abs(value)) < lim.min_normal:
+        return frozenset({"subnormal"})
+    return frozenset()
+
+
 def reference_decode(bits, fmt) -> float:
     """float64 value of the right-aligned bit pattern `bits` (a Python int) in fmt."""
     lim = limits_of(fmt)
@@ -325,6 +344,7 @@ def _representable_values(fmt):
     return out
 
 
-__all__ = ["MODES", "FLAG_NAMES", "SR_BITS", "Limits", "limits_of", "reference_round",
+__all__ = ["MODES", "FLAG_NAMES", "EVENT_NAMES", "SR_BITS", "Limits", "limits_of",
+           "reference_events", "reference_round",
            "reference_encode", "reference_decode", "representable_values", "floor_log2",
            "neighbours", "pick"]

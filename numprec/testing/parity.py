@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..codes import (ARITH_OPS, BINARY_OPS, MODE_CODE, MODES, NFLAGS, SR, SR_MAX_BITS,
+from ..codes import (ARITH_OPS, BINARY_OPS, MODE_CODE, MODES, NCOUNTS, SR, SR_MAX_BITS,
                      STREAM_ARITH, STREAM_ROUND)
 from ..formats import Format, get_format
 from ..kernels import cpu
@@ -129,7 +129,7 @@ def _run(entries, inputs, dtype, fmt, code, saturate, ftz, key, offset, rbits, l
     outs, counts, returned = [], [], []
     for entry in entries:
         out = np.empty(inputs[0].size, dtype=dtype)
-        tally = np.zeros(NFLAGS, dtype=np.int64)
+        tally = np.zeros(NCOUNTS, dtype=np.int64)
         returned.append(entry(*lead, *inputs, out, fmt.kernel_params, code, saturate, ftz, key,
                               offset, rbits, True, tally))
         outs.append(out)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..codes import (C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, C_TERMS,
                      C_USE_PROD, C_USE_Y, C_WIDTH, KERNEL_ORDERS, MODE_CODE, MODES, NCONFIG,
-                     NFLAGS, NKEYS, ORDER_CODE, SR_MAX_BITS, STREAM_ACCUM)
+                     NCOUNTS, NKEYS, ORDER_CODE, SR_MAX_BITS, STREAM_ACCUM)
 from ..formats import get_format
 from ..kernels.scalar.rng import key_from_seed
 from .parity import CPU, Parity, stress_inputs
@@ -43,7 +43,7 @@ def grid_operands(fmt, shape, seed, specials=False) -> np.ndarray:
 
 
 def _flag_counts(row_flags):
-    return [int(np.count_nonzero(row_flags & (1 << bit))) for bit in range(NFLAGS)]
+    return [int(np.count_nonzero(row_flags & (1 << bit))) for bit in range(NCOUNTS)]
 
 
 def _compare(kernel, label, options, outs, flags):

@@ -18,11 +18,13 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.codes import MODE_CODE, NFLAGS, OP_ADD, OP_DIV, OP_MUL, OP_SUB, SR_MAX_BITS
+from numprec.codes import (MODE_CODE, NCOUNTS, NFLAGS, OP_ADD, OP_DIV, OP_MUL, OP_SUB,
+                           SR_MAX_BITS)
 from numprec.kernels import cpu
 from numprec.kernels.scalar.rng import key_from_seed, random62_py
-from numprec.testing import TableOracle, assert_bits_equal, assert_flags_per_element
-from numprec.testing.oracle import FLAG_NAMES, representable_values
+from numprec.testing import (TableOracle, assert_bits_equal, assert_flags_per_element,
+                             event_flags, flag_counts, reference_events)
+from numprec.testing.oracle import EVENT_NAMES, FLAG_NAMES, representable_values
 from test_arith_reference import reference_op
 
 FORMATS_8BIT = ["fp8_e4m3fn", "fp8_e5m2", "fp8_e4m3fnuz", "int8"]
@@ -50,7 +52,7 @@ def table(fmt):
 
 def run_kernel(op, a, b, fmt, mode, saturate=False, ftz=False):
     out = np.empty(a.size)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     key = np.uint64(key_from_seed(SEED))  # the table oracle's sr draws: stream 0, index i
     cpu.kernel_set().binary_into(CODES[op], a, b, out, numprec.get_format(fmt).kernel_params,
                             MODE_CODE[mode], saturate, ftz, key, 0, SR_MAX_BITS, True, counts)
@@ -103,9 +105,10 @@ def test_every_pair(fmt, op):
         context = f"{op} {fmt} {mode} saturate={saturate} ftz={ftz}"
         expected, flags = table(fmt).round(exact, mode, saturate=saturate, ftz=ftz, seed=SEED)
         patch_specials(op, a, b, exact, fmt, mode, expected, flags, saturate, ftz)
+        flags.update(event_flags(exact, expected, fmt, flags))
         got, counts = run_kernel(op, a, b, fmt, mode, saturate, ftz)
         assert_bits_equal(got, expected, None, context)
-        assert counts.tolist() == [int(np.count_nonzero(flags[n])) for n in FLAG_NAMES], context
+        assert counts.tolist() == list(flag_counts(flags).values()), context
         if mode != "sr":
             index = np.arange(a.size, dtype=np.float64)
 
@@ -133,13 +136,16 @@ def test_every_square_root(fmt):
     key = key_from_seed(SEED)
     for mode in MODES:
         out = np.empty(values.size)
-        counts = np.zeros(NFLAGS, dtype=np.int64)
+        counts = np.zeros(NCOUNTS, dtype=np.int64)
         cpu.kernel_set().sqrt_into(values, out, numprec.get_format(fmt).kernel_params, MODE_CODE[mode],
                               False, False, np.uint64(key), 0, SR_MAX_BITS, True, counts)
         expected = [reference_op("sqrt", (x,), fmt, mode, draw=random62_py(key, i))
                     for i, x in enumerate(values)]
         assert_bits_equal(out, [v for v, _ in expected], values, f"sqrt {fmt} {mode}")
-        assert counts.tolist() == [sum(n in f for _, f in expected) for n in FLAG_NAMES]
+        events = [reference_events(np.sqrt(x) if x >= 0 else np.nan, v, fmt, f)
+                  for x, (v, f) in zip(values, expected)]
+        assert counts[:NFLAGS].tolist() == [sum(n in f for _, f in expected) for n in FLAG_NAMES]
+        assert counts[NFLAGS:].tolist() == [sum(n in e for e in events) for n in EVENT_NAMES]
 
 
 @pytest.mark.parametrize("fmt", ["fp4_e2m1fn", "fp6_e3m2fn", "fp8_e4m3fn"])
@@ -165,8 +171,9 @@ def test_fma_triples(fmt):
             for name in FLAG_NAMES:
                 flags[name][i] = name in raised
         out = np.empty(a.size)
-        counts = np.zeros(NFLAGS, dtype=np.int64)
+        counts = np.zeros(NCOUNTS, dtype=np.int64)
         cpu.kernel_set().fma_into(a, b, c, out, P, MODE_CODE[mode], False, False, key, 0,
                                   SR_MAX_BITS, True, counts)
         assert_bits_equal(out, expected, None, f"fma {fmt} {mode}")
-        assert counts.tolist() == [int(np.count_nonzero(flags[n])) for n in FLAG_NAMES]
+        flags.update(event_flags(exact, expected, fmt, flags))
+        assert counts.tolist() == list(flag_counts(flags).values())

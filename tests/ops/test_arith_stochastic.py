@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import numprec
-from numprec.codes import MODE_CODE, STREAM_ARITH as STREAMS
+from numprec.codes import MODE_CODE, NCOUNTS, STREAM_ARITH as STREAMS
 from numprec.kernels import cpu
 from numprec.kernels.cpu.scalars import S
 from numprec.kernels.scalar.rng import key_from_seed
@@ -92,7 +92,7 @@ def test_each_op_has_its_own_stream_and_is_reproducible():
     fmt = numprec.get_format("bf16")
 
     def rounded_with_stream(stream):
-        out, counts = np.empty_like(x), np.zeros(7, dtype=np.int64)
+        out, counts = np.empty_like(x), np.zeros(NCOUNTS, dtype=np.int64)
         cpu.kernel_set().round_into(x, out, fmt.kernel_params, SR, False, False,
                          np.uint64(key_from_seed(5, stream)), 0, 62, False, counts)
         return out

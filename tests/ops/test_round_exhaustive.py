@@ -3,7 +3,7 @@
 neighbours (with the virtual one past max and the zero/subnormal boundary), the float64 values
 just above and below each of them, both signs, +-0, +-inf and NaN payloads; every deterministic
 mode, with and without saturate and ftz. Results are compared as bit patterns with the table
-oracle, and the flags element by element."""
+oracle, and the flags and events (values zeroed, subnormal results) element by element."""
 import functools
 import itertools
 
@@ -12,7 +12,7 @@ import pytest
 
 import numprec
 from numprec.testing import (TableOracle, assert_bits_equal, assert_flags_per_element,
-                             exhaustive_inputs)
+                             event_flags, exhaustive_inputs)
 
 DETERMINISTIC = ["rne", "rna", "rtz", "rup", "rdn", "rto"]
 OPTIONS = list(itertools.product((False, True), repeat=2))  # (saturate, ftz)
@@ -31,6 +31,7 @@ def test_round_is_bit_exact_on_every_input_class(small_fmt, mode):
         expected, flags = oracle.round(x, mode, saturate=saturate, ftz=ftz)
         got = numprec.round(x, small_fmt, mode, saturate=saturate, ftz=ftz)
         assert_bits_equal(got, expected, x, context)
+        flags.update(event_flags(x, expected, small_fmt, flags))
 
         def run(subset, counted):
             numprec.round(subset, small_fmt, mode, saturate=saturate, ftz=ftz, flags=counted)

@@ -8,7 +8,7 @@ from numba import prange
 
 from ...codes import ARITH_OPS, OP_ADD, OP_FMA, OP_SQRT
 from ..jit import cpu_parallel_kernel, specialize, threads_for
-from .flags import add_tallies, chunk_of, new_tallies
+from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
 
 
@@ -35,6 +35,7 @@ ARITH = [specialize({_arith_kernel: cpu_parallel_kernel}, OP=op)._arith_kernel
 
 
 def _run(op, a, b, c, out, *rest):
+    check_counts(rest[-1])
     with threads_for(out.size):
         ARITH[op](a, b, c, out, *rest)
 

@@ -7,7 +7,7 @@ The chunking changes no result: every element still draws its random bits by its
 """
 import numpy as np
 
-from ...codes import NFLAGS, TALLY_SLOTS
+from ...codes import NCOUNTS, TALLY_SLOTS
 from ..jit import cpu_scalar
 
 CHUNK = 1 << 12
@@ -25,9 +25,19 @@ def chunk_of(tallies, c, n):
     return tallies[c], c * CHUNK, min(n, (c + 1) * CHUNK)
 
 
+def check_counts(counts) -> None:
+    """The caller's counts must hold every count (flags, then events): the kernels write NCOUNTS
+    slots and do not check bounds."""
+    if not (isinstance(counts, np.ndarray) and counts.dtype == np.int64
+            and counts.shape == (NCOUNTS,)):
+        raise TypeError(f"counts must be an int64 array of shape ({NCOUNTS},) (numprec.codes."
+                        f"COUNT_NAMES), got {getattr(counts, 'dtype', type(counts).__name__)} "
+                        f"{getattr(counts, 'shape', '')}".rstrip())
+
+
 @cpu_scalar
 def add_tallies(tallies, counts):
-    """counts[k] += the flag-k count of every chunk (the NFLAGS flag slots)."""
+    """counts[k] += the count k (flag or event) of every chunk."""
     for c in range(tallies.shape[0]):
-        for k in range(NFLAGS):
+        for k in range(NCOUNTS):
             counts[k] += tallies[c, k]

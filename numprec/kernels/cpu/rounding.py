@@ -10,9 +10,9 @@ range. Flags are counted into `counts` (one slot per flag bit) when asked.
 import numpy as np
 from numba import prange
 
-from ...codes import FLAG_SLOT, KIND_FIXED, NFLAGS, P_KIND, RNE, TALLY_UNENCODABLE
+from ...codes import COUNT_SLOT, KIND_FIXED, NCOUNTS, P_KIND, RNE, TALLY_UNENCODABLE
 from ..jit import by_mode, cpu_parallel_kernel, threads_for
-from .flags import add_tallies, chunk_of, new_tallies
+from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
 
 MODE = RNE  # the rounding mode of the fast pass: a compile-time constant in each FAST_PASS copy
@@ -20,17 +20,21 @@ MODE = RNE  # the rounding mode of the fast pass: a compile-time constant in eac
 
 def _fast_pass(x, out, slow, P, key, offset, rbits, encode):
     """Fast pass over all elements in mode MODE; marks slow[i] where the general pass is needed.
-    Returns (elements left for the general pass, inexact count among the others)."""
+    Returns (elements left for the general pass, inexact count among the others, zeroed count
+    among them: fixed point rounds small values to zero here; a float format's fast results are
+    normal numbers or exact zeros)."""
     mode = MODE
     s, lowest, highest, zero_sign = S.fast_path_limits(P)
     fixed_limits = S.fixed_fast_limits(P)
     fixed = P[P_KIND] == KIND_FIXED
     n_slow = 0
     n_inexact = 0
+    n_zeroed = 0
     for i in prange(x.size):
         rand = S.element_draw(key, offset + i, mode)
         if fixed:
             value, ok, inexact = S.round_fast_fixed(x[i], mode, fixed_limits, rand, rbits)
+            n_zeroed += ok & inexact & (value == 0.0)
             if encode:
                 out[i] = S.encode_fixed_fast(value, fixed_limits, P)
             else:
@@ -45,7 +49,7 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, encode):
         slow[i] = not ok
         n_slow += not ok
         n_inexact += ok and inexact
-    return n_slow, n_inexact
+    return n_slow, n_inexact, n_zeroed
 
 
 @cpu_parallel_kernel
@@ -73,17 +77,19 @@ def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, enc
 # segfault), so parallel kernels are only ever called from Python.
 def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts,
                      encode):
+    check_counts(counts)
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
-    local = np.zeros(NFLAGS, dtype=np.int64)
+    local = np.zeros(NCOUNTS, dtype=np.int64)
     with threads_for(x.size):
-        n_slow, n_inexact = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset, rbits,
-                                                       encode)
+        n_slow, n_inexact, n_zeroed = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset,
+                                                                 rbits, encode)
         if n_slow:
             bad = _general_pass(x, out, np.flatnonzero(slow), P, mode, saturate, ftz, key,
                                 offset, rbits, encode, local)
     if want_flags:
-        local[FLAG_SLOT["inexact"]] += n_inexact
+        local[COUNT_SLOT["inexact"]] += n_inexact
+        local[COUNT_SLOT["zeroed"]] += n_zeroed
         counts += local
     return int(bad)
 

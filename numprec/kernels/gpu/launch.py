@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...codes import (BLOCKED, C_ORDER, FUSED, NFLAGS, OP_FMA, OP_SQRT, SEQUENTIAL, TALLY_SLOTS,
+from ...codes import (BLOCKED, C_ORDER, FUSED, NCOUNTS, OP_FMA, OP_SQRT, SEQUENTIAL, TALLY_SLOTS,
                       TALLY_UNENCODABLE)
 from . import accum
 from .arith import arith_kernel
@@ -33,8 +33,8 @@ def _elementwise(entry, kernel, lead, inputs, out, out_dtype, P, mode, saturate,
     first input repeated where there are fewer, unread by the kernel); add the flag counts to
     counts and return the count of unencodable elements (tally slot TALLY_UNENCODABLE)."""
     if not (isinstance(counts, np.ndarray) and counts.dtype == np.int64
-            and counts.shape == (NFLAGS,)):
-        raise TypeError(f"{entry}: counts must be a host int64 array of shape ({NFLAGS},)")
+            and counts.shape == (NCOUNTS,)):
+        raise TypeError(f"{entry}: counts must be a host int64 array of shape ({NCOUNTS},)")
     n = size_of(out)
     check_sizes(entry, **{name: (arr, n) for name, arr in inputs.items()})
     staged = Staged(entry, **inputs, out=out)
@@ -56,7 +56,7 @@ def _elementwise(entry, kernel, lead, inputs, out, out_dtype, P, mode, saturate,
     staged.finish()
     totals = tallies.copy_to_host()
     if want_flags:
-        counts += totals[:NFLAGS]
+        counts += totals[:NCOUNTS]
     return int(totals[TALLY_UNENCODABLE])
 
 

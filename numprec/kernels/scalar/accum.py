@@ -24,7 +24,7 @@ import numpy as np
 from ...codes import (BLOCKED, C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT,
                      C_TERMS, C_USE_PROD, C_USE_Y, C_WIDTH, INEXACT, K_KAHAN_C, K_KAHAN_D,
                      K_KAHAN_Y, K_MERGE, K_OUT, K_PRODUCT, K_PROMOTE, K_STEP, KAHAN,
-                     MAX_FUSED_TERMS, P_KIND, P_MBITS, PAIRWISE, RDN, SEQUENTIAL, SR)
+                     MAX_FUSED_TERMS, P_KIND, P_MBITS, PAIRWISE, RDN, SEQUENTIAL, SR, ZEROED)
 from .arith import (add_round, exact_exponent, exact_product, fma_round, invalid_result,
                     is_negative, mul_round, parts_at, round_parts, sub_round, zero_result)
 from .rng import element_draw
@@ -278,9 +278,9 @@ def fused_group(x, xo, xs, y, yo, ys, i0, i1, s, have_s, base, group, C, PA, key
         total += -keep if hi < 0.0 else keep
         truncated = truncated or rest != 0 or sticky
     extra = np.int64(INEXACT) if truncated else np.int64(0)
-    if total == 0:
+    if total == 0:  # a zero from truncated nonzero addends is the event ZEROED
         value, flags = zero_result(False, mode, PA)
-        return value, flags | extra
+        return value, flags | (extra | np.int64(ZEROED) if truncated else extra)
     hi = np.float64(total)
     lo = np.float64(total - np.int64(hi))
     value, flags = round_parts(hi, lo, 0.0, q, PA, mode, sat, ftz, rand, rbits)

@@ -14,7 +14,7 @@ import numpy as np
 from ...codes import (FLUSHED, INEXACT, INVALID, KIND_FIXED, KIND_FN, KIND_FNUZ, KIND_IEEE,
                      KIND_NONE, OVERFLOW, P_BIAS, P_EBITS, P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS,
                      P_MBITS, P_NBITS, P_QMAX, P_SUBNORMALS, RDN, RNA, RNE, RTO, RTZ, RUP,
-                     SATURATED, SR, TALLY_UNENCODABLE, UNDERFLOW)
+                     SATURATED, SR, SUBNORMAL, TALLY_UNENCODABLE, UNDERFLOW, ZEROED)
 
 _ABS_MASK = 0x7FFFFFFFFFFFFFFF
 _MANT_MASK = 0xFFFFFFFFFFFFF
@@ -248,10 +248,13 @@ def encode_normal(v, P):
 
 def finish_result(keep, q, negative, kind, flags, flush):
     """The rounded value keep * 2^q with x's sign (a zero is signed per the format), or the
-    signed zero of a subnormal result flushed by ftz."""
+    signed zero of a subnormal result flushed by ftz. A zero from a nonzero exact value (inexact)
+    raises the event ZEROED."""
     if flush:
-        return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT
+        return signed_zero(negative, kind), flags | FLUSHED | UNDERFLOW | INEXACT | ZEROED
     if keep == 0:
+        if flags & INEXACT:
+            flags |= ZEROED
         return signed_zero(negative, kind), flags
     value = np.float64(keep) * pow2(q)
     return (-value if negative else value), flags
@@ -280,7 +283,7 @@ def finish_rounding(keep, q, ex, negative, inexact, reaches_normal, P, ftz):
     """Value and flags of a rounding to keep * 2^q (ex: the exponent of the exact value's leading
     bit). Underflow: inexact and tiny, i.e. below 2^emin after rounding with an unbounded exponent
     (reaches_normal: it would round to 2^emin or above); ftz flushes results below the normal
-    range to a signed zero."""
+    range to a signed zero. A nonzero result below 2^emin raises the event SUBNORMAL."""
     kind = P[P_KIND]
     emin = P[P_EMIN]
     flags = np.int64(INEXACT) if inexact else np.int64(0)
@@ -290,6 +293,8 @@ def finish_rounding(keep, q, ex, negative, inexact, reaches_normal, P, ftz):
         if inexact and (below_normal or not reaches_normal):
             flags |= UNDERFLOW
         flush = ftz and below_normal and keep != 0
+        if below_normal and keep != 0 and not flush:
+            flags |= SUBNORMAL
     return finish_result(keep, q, negative, kind, flags, flush)
 
 

@@ -5,7 +5,7 @@ import pytest
 from numba import cuda
 
 import numprec
-from numprec.codes import MODE_CODE, NFLAGS, OP_ADD, SR_MAX_BITS
+from numprec.codes import MODE_CODE, NCOUNTS, OP_ADD, SR_MAX_BITS
 from numprec.kernels import cpu, gpu
 from numprec.kernels.gpu import is_device_array
 from numprec.testing import parity as gpu_parity
@@ -18,14 +18,14 @@ X = gpu_parity.stress_inputs(FP8, 64, seed=1)
 
 
 def _round_args(mode="rne", seed_key=0, flags=True, counts=None):
-    counts = np.zeros(NFLAGS, dtype=np.int64) if counts is None else counts
+    counts = np.zeros(NCOUNTS, dtype=np.int64) if counts is None else counts
     return (FP8.kernel_params, MODE_CODE[mode], False, False, np.uint64(seed_key), 0, SR_MAX_BITS, flags,
             counts)
 
 
 def _cpu_round(x, mode="rne", seed_key=0):
     out = np.empty_like(x)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     CPU.round_into(x, out, *_round_args(mode, seed_key, True, counts))
     return out, counts
 
@@ -33,7 +33,7 @@ def _cpu_round(x, mode="rne", seed_key=0):
 def test_device_arrays_stay_on_the_device():
     d_x = cuda.to_device(X.reshape(8, 8))  # any C-contiguous shape is taken flat
     d_out = cuda.device_array((8, 8), dtype=np.float64)
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     assert GPU.round_into(d_x, d_out, *_round_args("sr", 77, True, counts)) is None
     assert is_device_array(d_out)
     expected, expected_counts = _cpu_round(X, "sr", 77)
@@ -101,7 +101,7 @@ def test_arith_and_matmul_entry_points_keep_device_arrays_on_the_device():
 
 
 def _cpu_flags_of_add(a, b):
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     CPU.binary_into(OP_ADD, a, b, np.empty(a.size), *_round_args("sr", 5, True, counts))
     return counts
 
@@ -140,7 +140,7 @@ def test_size_mismatch_is_refused():
 
 
 def test_empty_arrays():
-    counts = np.zeros(NFLAGS, dtype=np.int64)
+    counts = np.zeros(NCOUNTS, dtype=np.int64)
     assert GPU.encode_into(np.empty(0), np.empty(0, np.int64), *_round_args(counts=counts)) == 0
     assert not counts.any()
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import numprec
-from numprec.codes import MODES
+from numprec.codes import MODES, NCOUNTS
 from numprec.kernels import gpu
 from numprec.testing import parity as gpu_parity
 
@@ -66,7 +66,7 @@ def test_stochastic_rounding_is_a_function_of_seed_and_index():
     for offset in (0, 1, 2**40):
         _assert_identical(gpu_parity.check_rounding(GPU, "bf16", "sr", x, seed=2024,
                                                     offset=offset))
-    flags = np.zeros(7, dtype=np.int64)
+    flags = np.zeros(NCOUNTS, dtype=np.int64)
     out_a, out_b, out_c = (np.empty_like(x) for _ in range(3))
     args = (numprec.get_format("bf16").kernel_params, MODES.index("sr"), False, False)
     GPU.round_into(x, out_a, *args, np.uint64(1), 0, 62, False, flags)
