@@ -1,5 +1,5 @@
-# On a fresh machine:  `make study` (set up, run the demo study) and `make test` (set up, run the
-# test suite). Each target creates .venv if it is missing and installs the package once, with the
+# On a fresh machine:  `make report` (set up, train under fp16 and fp16-amp with monitors, write
+# the observation report) and `make test` (set up, run the test suite). Each target creates .venv if it is missing and installs the package once, with the
 # dependency versions CI last passed on (constraints.txt); a stamp file per install flavour keeps
 # later runs quick until setup.cfg, pyproject.toml or constraints.txt change.
 # `make test PYTEST_ARGS=tests/cli` runs part of the suite; `make constraints` re-pins (README).
@@ -17,7 +17,19 @@ INSTALL_study := .
 INSTALL_test  := .[test,cuda]
 INSTALL_bench := .[bench]
 
-.PHONY: study test bench constraints
+.PHONY: report study test bench constraints
+
+# The observation report: the same MLP on the digits under pure fp16 and under fp16-amp, both
+# monitored. The fp16 run stops on non-finite numbers (exit status 1, with its tables written):
+# that is part of the story, so only a status above 1 stops the command.
+RUNS     ?= runs
+REPORT   ?= reports/observation
+STEPS    ?= 400
+report: $(VENV)/.installed-study
+	status=0; $(PY) -m numprec train --policy fp16 --monitor --steps $(STEPS) \
+	    --out $(RUNS)/fp16 --no-progress || status=$$?; test $$status -le 1
+	$(PY) -m numprec train --policy fp16-amp --monitor --steps $(STEPS) --out $(RUNS)/fp16-amp
+	$(PY) -m numprec report $(RUNS)/fp16 $(RUNS)/fp16-amp --out $(REPORT)
 
 study: $(VENV)/.installed-study
 	$(PY) -m numprec study rounding --out reports/study_rounding

@@ -15,8 +15,10 @@ from enum import Enum
 
 import numpy as np
 
+from ..autodiff.observe import UnscaleRecord, notify, observing, step_ended
 from ..formats import get_format
-from ..policy.casting import f32, round_to
+from ..ops.flags import Flags
+from ..policy.casting import counting, f32, round_to
 
 _FP32, _FP16, _FP64 = get_format("fp32"), get_format("fp16"), get_format("fp64")
 
@@ -35,7 +37,7 @@ def unscale_grads(optimizer, inv_scale: float, allow_fp16: bool):
     """Multiply every gradient by inv_scale in place (PyTorch's
     _amp_foreach_non_finite_check_and_unscale_); None when the optimizer has no gradients,
     else whether any gradient held inf/NaN."""
-    found, seen = False, False
+    found, seen, watched = False, False, observing()
     for group in optimizer.param_groups:
         for param in group["params"]:
             if param.grad is None:
@@ -46,13 +48,19 @@ def unscale_grads(optimizer, inv_scale: float, allow_fp16: bool):
             grad = param.grad
             found = found or not bool(np.all(np.isfinite(grad)))
             if inv_scale == 1.0:
+                if watched:
+                    notify(UnscaleRecord(param, grad, grad, Flags()))
                 continue
-            product = grad * inv_scale  # exact in float64 for formats up to 29 bits
-            if param.format != _FP64:
-                product = round_to(product, _FP32)  # the fp32 opmath product
-                if param.format != _FP32:
-                    product = round_to(product, param.format)
+            flags = Flags() if watched else None
+            with counting(flags):  # None: count nothing, as outside any observer
+                product = grad * inv_scale  # exact in float64 for formats up to 29 bits
+                if param.format != _FP64:
+                    product = round_to(product, _FP32)  # the fp32 opmath product
+                    if param.format != _FP32:
+                        product = round_to(product, param.format)
             param.grad = np.asarray(product)
+            if watched:
+                notify(UnscaleRecord(param, grad, param.grad, flags))
     return found if seen else None
 
 
@@ -143,6 +151,8 @@ class GradScaler:
         retval = None
         if not state["found_inf"]:
             retval = optimizer.step(*args, **kwargs)
+        else:
+            step_ended(optimizer, skipped=True)
         state["stage"] = OptState.STEPPED
         return retval
 

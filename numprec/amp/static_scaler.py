@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..policy.casting import f32
+from ..autodiff.observe import step_ended
 from .grad_scaler import check_scale, unscale_grads
 
 
@@ -38,6 +39,7 @@ class StaticLossScaler:
             self.unscale_(optimizer)
         if self._found[id(optimizer)] and self.skip_nonfinite:
             self.skipped_steps += 1
+            step_ended(optimizer, skipped=True)
             return None
         return optimizer.step(*args, **kwargs)
 

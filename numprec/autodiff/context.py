@@ -1,4 +1,4 @@
-"""Grad mode: whether ops record the graph (no_grad, enable_grad)."""
+"""Grad mode (whether ops record the graph: no_grad, enable_grad) and the layer ops belong to."""
 from __future__ import annotations
 
 import contextlib
@@ -31,3 +31,27 @@ class enable_grad(no_grad):
         self._previous = is_grad_enabled()
         _local.grad_enabled = True
         return self
+
+
+def current_layer() -> str:
+    """Dotted name of the innermost named module running now ("" outside any)."""
+    return getattr(_local, "layer", "")
+
+
+class in_layer:
+    """Ops inside are attributed to the named layer (numprec.nn.Module.__call__ enters one when
+    an observer named the module)."""
+
+    __slots__ = ("name", "_previous")
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self._previous = getattr(_local, "layer", "")
+        _local.layer = self.name
+        return self
+
+    def __exit__(self, *exc):
+        _local.layer = self._previous
+        return False

@@ -10,17 +10,29 @@ grad-dtype-equals-tensor-dtype rule).
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
+import weakref
 
 import numpy as np
 
+from ..ops.flags import Flags
 from ..policy.arithmetic import OpArithmetic
-from ..policy.casting import WEAK, contains, round_to, widest
+from ..policy.casting import WEAK, contains, counting, round_to, widest
 from ..policy.context import current_policy
+from .context import current_layer, is_grad_enabled
+from .observe import BackwardRecord, ForwardRecord, notify, observing
 from .shapes import unbroadcast
-from .context import is_grad_enabled
 from .tensor import Tensor
 from .vjp import rules_for
+
+
+_NOT_COUNTING = contextlib.nullcontext()
+
+
+def _counting(flags):
+    """Count into flags (an observed op), or leave counting as it is (None)."""
+    return _NOT_COUNTING if flags is None else counting(flags)
 
 
 def _operand(value):
@@ -44,52 +56,85 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     their delayed-scaling histories. exact: the result is exact in the input format (relu,
     neg, max, ...), so rounding it again is skipped. out_format: the output format of a data
     movement op that changes it (cast).
+    While an observer watches (numprec.autodiff.observe) the op counts the flags of every
+    rounding and reports its forward and backward passes.
     """
     values, formats, tensors = zip(*(_operand(v) for v in operands)) if operands else ((), (), ())
     policy = current_policy()
+    watched = observing()
+    cast_flags = result_flags = None
+    if watched:
+        result_flags = Flags()
     if op_class is None:
         arith, xs = None, values
         out_fmt = widest(formats) if out_format is None else out_format
-        with np.errstate(all="ignore"):  # inf and NaN are results here, not errors
+        with np.errstate(all="ignore"), _counting(result_flags):  # inf and NaN are results here
             result = forward(*xs, **attrs)
     else:
         arith = OpArithmetic(policy.pass_for(op_class, "forward"), formats, policy, states)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
-        xs = tuple(arith.cast(v, f, r) for v, f, r in zip(values, formats, roles))
-        with np.errstate(all="ignore"):
+        if watched:
+            in_fmts = tuple(arith.cast_format(f, r) for f, r in zip(formats, roles))
+            cast_flags = tuple(None if fmt is None else Flags() for fmt in in_fmts)
+            xs = []
+            for v, f, r, cf in zip(values, formats, roles, cast_flags):
+                with _counting(cf):
+                    xs.append(arith.cast(v, f, r))
+            xs = tuple(xs)
+        else:
+            xs = tuple(arith.cast(v, f, r) for v, f, r in zip(values, formats, roles))
+        with np.errstate(all="ignore"), _counting(result_flags):
             result = forward(*xs, k=arith, **attrs)
         out_fmt = arith.out_fmt
     raw, aux = result if isinstance(result, tuple) else (result, {})
     raw = np.asarray(raw, dtype=np.float64)
+    exact_values = raw
     if arith is not None and not (exact and contains(out_fmt, arith.in_fmt)):
-        raw = arith.finish(raw)
+        with _counting(result_flags):
+            raw = arith.finish(raw)
     out = Tensor._from_op(raw, out_fmt)
     parents = tensors
+    if watched:
+        if arith is None:
+            in_fmts = cast_flags = (None,) * len(xs)
+        notify(ForwardRecord(op, op_class, current_layer(), out, tensors, xs, in_fmts,
+                             cast_flags, exact_values, result_flags))
     if not is_grad_enabled() or not any(t is not None and t.requires_grad for t in parents):
         return out
     rules = rules_for(op, len(xs))
     spec = None if op_class is None else policy.pass_for(op_class, "backward")
+    layer = current_layer() if watched else ""
+    out_ref = weakref.ref(out)
 
     def backward(grad):
+        watching = observing()
+        grad_flags = Flags() if watching else None
         if spec is None:
             kb, g = None, grad
         else:
             kb = OpArithmetic(spec, (out_fmt,), policy, states)
-            g = kb.cast(grad, out_fmt, "grad_output" if roles and roles[0] else None)
-        grads = []
+            with _counting(grad_flags):
+                g = kb.cast(grad, out_fmt, "grad_output" if roles and roles[0] else None)
+        grads, grad_flag_list = [], []
         for index, parent in enumerate(parents):
             if parent is None or not parent.requires_grad:
                 grads.append(None)
+                grad_flag_list.append(None)
                 continue
-            with np.errstate(all="ignore"):
+            flags = Flags() if watching else None
+            with np.errstate(all="ignore"), _counting(flags):
                 gi = unbroadcast(rules[index](g, raw, *xs, k=kb, **attrs, **aux), xs[index].shape)
-            gi = np.asarray(gi, dtype=np.float64)
-            if kb is not None and not (exact and contains(kb.out_fmt, kb.in_fmt)):
-                gi = kb.finish(gi)
-            # data movement may sum (repeated indices): its gradients are always rounded
-            if kb is None or not contains(parent.format, kb.out_fmt):
-                gi = round_to(gi, parent.format, policy.mode, policy.seed)
+                gi = np.asarray(gi, dtype=np.float64)
+                if kb is not None and not (exact and contains(kb.out_fmt, kb.in_fmt)):
+                    gi = kb.finish(gi)
+                # data movement may sum (repeated indices): its gradients are always rounded
+                if kb is None or not contains(parent.format, kb.out_fmt):
+                    gi = round_to(gi, parent.format, policy.mode, policy.seed)
             grads.append(gi)
+            grad_flag_list.append(flags)
+        if watching:
+            notify(BackwardRecord(op, op_class, layer, out_ref(), g, grad_flags, parents,
+                                  tuple(grads), tuple(grad_flag_list)))
         return grads
 
     out.requires_grad = True

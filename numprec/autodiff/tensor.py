@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..formats import get_format
-from ..policy.casting import round_to
+from ..ops.flags import Flags
+from ..policy.casting import counting, round_to
+from .observe import GradRecord, notify, observing
 
 _DTYPE_FORMATS = {np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32",
                   np.dtype(np.float64): "fp64"}
@@ -140,6 +142,9 @@ class Tensor:
                 raise ValueError(f"backward: gradient shape {seed.shape} does not match the "
                                  f"output shape {self.shape}")
             seed = round_to(seed, self.format)
+        if observing():
+            self._observed_backward(seed)
+            return
         pending = {id(self): seed}
         for node in reversed(_topological_order(self)):
             g = pending.pop(id(node), None)
@@ -155,6 +160,36 @@ class Tensor:
                 key = id(parent)
                 pending[key] = pg if key not in pending else _accumulate(pending[key], pg,
                                                                          parent.format)
+
+    def _observed_backward(self, seed) -> None:
+        """backward() while an observer watches: the same arithmetic, with the flags of every
+        gradient sum counted and each finished gradient reported."""
+        pending, sums = {id(self): seed}, {}
+        for node in reversed(_topological_order(self)):
+            g = pending.pop(id(node), None)
+            if g is None:
+                continue
+            flags = sums.pop(id(node), None)
+            if node._backward is None or node._retain:
+                if node.grad is None:
+                    node.grad = g.copy()
+                else:
+                    flags = flags if flags is not None else Flags()
+                    with counting(flags):
+                        node.grad = _accumulate(node.grad, g, node.format)
+            notify(GradRecord(node, g if node._backward is not None else node.grad, flags))
+            if node._backward is None:
+                continue
+            for parent, pg in zip(node._parents, node._backward(g)):
+                if pg is None:
+                    continue
+                key = id(parent)
+                if key in pending:
+                    flags = sums.setdefault(key, Flags())
+                    with counting(flags):
+                        pending[key] = _accumulate(pending[key], pg, parent.format)
+                else:
+                    pending[key] = pg
 
     # Operators and methods: numprec.autodiff.operators.
 

@@ -61,6 +61,7 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
+        args.command_line = ["numprec", *argv]  # for run manifests
         return COMMANDS[args.command].run(args)
     except BrokenPipeError:  # the reader went away (numprec formats | head): stop quietly
         _silence_stdout()

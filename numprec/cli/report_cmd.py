@@ -1,15 +1,20 @@
-"""`numprec report`: run the demo rounding study (`numprec study rounding`) and write its report."""
+"""`numprec report RUN... --out DIR`: the observation report of one or several training runs."""
 from __future__ import annotations
 
-from .study_cmd import add_study_options, run_study
+import sys
 
-HELP = "run the demo rounding study (report.md + figures + CSV)"
-DEFAULT_OUT = "reports/study_rounding"
+HELP = ("write the observation report of training runs (report.html, self-contained; "
+        "report.md; figures as PNG, SVG and PDF; plotted data as CSV)")
 
 
 def add_arguments(parser) -> None:
-    add_study_options(parser, default_out=DEFAULT_OUT)
+    parser.add_argument("runs", metavar="RUN_DIR", nargs="+",
+                        help="run directories written by `numprec train --out`")
+    parser.add_argument("--out", required=True, help="report folder (replaced whole)")
 
 
 def run(args, out=None) -> int:
-    return run_study("rounding", args.out, args.quick, args.seed, out)
+    from ..report.run_report import write_run_report
+    report = write_run_report(args.runs, args.out)
+    print(f"report written to {report}", file=out or sys.stdout)
+    return 0

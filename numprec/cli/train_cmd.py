@@ -5,7 +5,8 @@ import os
 import sys
 import time
 
-HELP = "train a small model under a precision policy (summary.json + metrics.parquet)"
+HELP = ("train a small model under a precision policy (run.json, summary.json, metrics.parquet; "
+        "--monitor adds tensors.parquet and exponents.parquet)")
 
 
 def add_arguments(parser) -> None:
@@ -23,7 +24,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--optimizer", default="adam", choices=("adam", "adamw", "sgd"))
     parser.add_argument("--checkpoint-every", type=int, default=50,
                         help="write DIR/checkpoint.npz every N steps (default 50)")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--loss-scale", default=None, metavar="S|dynamic|none",
+                        help="override the policy's loss scaling: a static scale S, dynamic "
+                             "(GradScaler) or none")
+    parser.add_argument("--monitor", action="store_true",
+                        help="record per-step, per-tensor statistics (numprec.monitor)")
+    parser.add_argument("--monitor-every", type=int, default=1,
+                        help="record every N-th step (default 1)")
+    parser.add_argument("--whatif", default="", metavar="FMT,FMT",
+                        help="with --monitor: formats to evaluate every tensor in "
+                             "(e.g. e4m3,e5m2)")
+    parser.add_argument("--out", required=True, help="output folder (the run directory)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -44,7 +55,11 @@ def run(args, out=None) -> int:
     out = out or sys.stdout
     config = TrainConfig(model=args.model, policy=args.policy, steps=args.steps, seed=args.seed,
                          batch=args.batch, lr=args.lr, optimizer=args.optimizer,
-                         checkpoint_every=args.checkpoint_every)
+                         checkpoint_every=args.checkpoint_every, loss_scale=args.loss_scale,
+                         monitor=args.monitor, monitor_every=args.monitor_every,
+                         whatif=tuple(f.strip() for f in args.whatif.split(",") if f.strip()))
+    if config.whatif and not config.monitor:
+        raise ValueError("--whatif needs --monitor (what-if statistics are monitor statistics)")
     config.check()
     data = _dataset(args.data, args.seed)
     if data["train_x"].shape[1] != 64:
@@ -52,7 +67,8 @@ def run(args, out=None) -> int:
                          f"{data['train_x'].shape[1]}")
     start = time.perf_counter()
     try:
-        summary = train(config, data, out=args.out, progress=not args.no_progress)
+        summary = train(config, data, out=args.out, progress=not args.no_progress,
+                        argv=getattr(args, "command_line", None))
     except TrainingStopped as stop:
         kept = stop.checkpoint or "none (no checkpoint had been written yet)"
         print(f"numprec: training stopped: {stop}; last good checkpoint: {kept}; partial "

@@ -127,6 +127,12 @@ def cpu_scalar(func):
     return numba.njit(**CPU_OPTIONS)(func)
 
 
+def cpu_serial_kernel(func):
+    """Compile a serial array kernel for the CPU (small arrays, or a reduction that must be
+    deterministic: the monitors' statistics)."""
+    return numba.njit(**CPU_OPTIONS)(func)
+
+
 def cpu_parallel_kernel(func):
     """Compile a parallel (prange) array kernel for the CPU.
 

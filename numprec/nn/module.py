@@ -6,6 +6,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..policy.casting import round_to
+from ..autodiff.context import in_layer
+from ..autodiff.observe import observing
 from ..autodiff.tensor import Tensor
 from ..formats import get_format
 
@@ -54,7 +56,12 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # an observer names the modules it watches (`_layer`); the ops inside are theirs
+        layer = self.__dict__.get("_layer")
+        if layer is None or not observing():
+            return self.forward(*args, **kwargs)
+        with in_layer(layer):
+            return self.forward(*args, **kwargs)
 
     # --- traversal -----------------------------------------------------------------------------
     def named_modules(self, prefix: str = ""):

@@ -14,14 +14,16 @@ class Flags:
     ftz). The kernels also count two events (`events()`, or as attributes): zeroed (a nonzero
     exact value that became zero: underflow to zero, ftz flushes included) and subnormal (a
     nonzero result below the smallest normal number). `counts` holds the flags, `event_counts`
-    the events; as_dict() and the repr show the flags.
+    the events (both are views of `all`, the NCOUNTS counts in kernel order); as_dict() and the
+    repr show the flags.
     """
 
-    __slots__ = ("counts", "event_counts")
+    __slots__ = ("all", "counts", "event_counts")
 
     def __init__(self):
-        self.counts = np.zeros(NFLAGS, dtype=np.int64)
-        self.event_counts = np.zeros(len(EVENT_NAMES), dtype=np.int64)
+        self.all = np.zeros(NCOUNTS, dtype=np.int64)
+        self.counts = self.all[:NFLAGS]
+        self.event_counts = self.all[NFLAGS:]
 
     def __getattr__(self, name):
         if name in FLAG_NAMES:
@@ -34,6 +36,11 @@ class Flags:
     def add(self, counts) -> None:
         """Add a kernel's counts: the flags and then the events (NCOUNTS values), or the flags
         alone."""
+        kernel_counts = (type(counts) is np.ndarray and counts.shape == (NCOUNTS,)
+                         and counts.dtype == np.int64)
+        if kernel_counts:  # the common case, kept cheap: monitors add thousands per step
+            self.all += counts
+            return
         counts = np.asarray(counts, dtype=np.int64)
         if counts.shape not in ((NFLAGS,), (NCOUNTS,)):
             raise ValueError(f"Flags.add takes {NFLAGS} flag counts or {NCOUNTS} counts (flags, "
@@ -43,8 +50,7 @@ class Flags:
             self.event_counts += counts[NFLAGS:]
 
     def reset(self) -> None:
-        self.counts[:] = 0
-        self.event_counts[:] = 0
+        self.all[:] = 0
 
     def any(self, *names) -> bool:
         names = names or FLAG_NAMES

@@ -37,9 +37,10 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(weight)
         state["step"] += 1
         step = state["step"]
-        m = state["exp_avg"] = self.store_state(beta1 * state["exp_avg"] + (1 - beta1) * grad, param)
+        m = state["exp_avg"] = self.store_state(beta1 * state["exp_avg"] + (1 - beta1) * grad,
+                                                param, "exp_avg")
         v = state["exp_avg_sq"] = self.store_state(
-            beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad, param)
+            beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad, param, "exp_avg_sq")
         step_size = lr / (1 - beta1 ** step)
         denom = np.sqrt(v) / math.sqrt(1 - beta2 ** step) + group["eps"]
         self.store_weight(param, weight - step_size * m / denom)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..policy import Policy
-from ..policy.casting import round_to
+from ..policy.casting import counting, round_to
+from ..autodiff.observe import StateRecord, WeightRecord, notify, observing, step_ended
 from ..autodiff.tensor import Tensor
+from ..ops.flags import Flags
 from ..formats import get_format
 
 
@@ -66,6 +68,7 @@ class Optimizer:
                 if param.grad is not None:
                     self._update(param, np.asarray(param.grad, dtype=np.float64), group,
                                  self.state.setdefault(param, {}))
+        step_ended(self, skipped=False)
         return loss
 
     def _update(self, param, grad, group, state) -> None:
@@ -79,12 +82,26 @@ class Optimizer:
     def _seed(self) -> int:
         return 0 if self.policy is None else self.policy.seed
 
-    def store_state(self, values: np.ndarray, param) -> np.ndarray:
+    def store_state(self, values: np.ndarray, param, name: str = "state") -> np.ndarray:
+        """values rounded to the optimizer-state format (name: the state's key, for observers)."""
         fmt = param.format if self.policy is None else get_format(self.policy.optimizer_state)
-        return round_to(values, fmt, self._mode, self._seed())
+        if not observing():
+            return round_to(values, fmt, self._mode, self._seed())
+        flags = Flags()
+        with counting(flags):
+            stored = round_to(values, fmt, self._mode, self._seed())
+        notify(StateRecord(param, name, np.asarray(values, dtype=np.float64), stored, fmt, flags))
+        return stored
 
     def store_weight(self, param, values: np.ndarray) -> None:
-        param.data = round_to(values, param.format, self._mode, self._seed())
+        """The updated weight (float64 values) rounded once to the parameter's format."""
+        if not observing():
+            param.data = round_to(values, param.format, self._mode, self._seed())
+            return
+        old, flags = param.data, Flags()
+        with counting(flags):
+            param.data = round_to(values, param.format, self._mode, self._seed())
+        notify(WeightRecord(param, old, np.asarray(values, dtype=np.float64), param.data, flags))
 
     def state_dict(self) -> dict:
         index = {id(p): i for i, p in enumerate(p for g in self.param_groups for p in g["params"])}

@@ -24,6 +24,6 @@ class SGD(Optimizer):
                 buf = grad
             else:
                 buf = group["momentum"] * state["momentum_buffer"] + (1 - group["dampening"]) * grad
-            state["momentum_buffer"] = buf = self.store_state(buf, param)
+            state["momentum_buffer"] = buf = self.store_state(buf, param, "momentum_buffer")
             grad = grad + group["momentum"] * buf if group["nesterov"] else buf
         self.store_weight(param, param.data - group["lr"] * grad)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import ops as _ops
 from ..formats import Format, get_format
-from .casting import FP32, FP64, WEAK, contains, round_to, widest
+from .casting import FP32, FP64, WEAK, contains, counting, current_flags, round_to, widest
 from .policy import PROMOTE, Pass, Policy
 from .scaling import DelayedScaling, scale_from_amax
 from .streams import next_rounding_seed
@@ -104,12 +104,21 @@ class OpArithmetic:
         if fmt is WEAK:  # Python numbers enter in at least fp32 (PyTorch's opmath type)
             value = self.round(x, widest((self.in_fmt, FP32)))
             if not self.wide_operand and not contains(self.out_fmt, FP32):
-                narrow = round_to(value, self.out_fmt)
+                with counting(None):  # a check, not a rounding of the run: its flags are not
+                    narrow = round_to(value, self.out_fmt)
                 self.wide_operand = not np.array_equal(narrow, value, equal_nan=True)
             return value
         if self.scaling is not None:  # FP8: GEMM operands scaled; others (bias) keep their format
             return x if role is None else self._scaled_cast(x, role)
         return x if contains(self.in_fmt, fmt) else self.round(x, self.in_fmt)
+
+    def cast_format(self, fmt, role: str | None = None):
+        """The format `cast` rounds an operand of format fmt to (None when it leaves it as is)."""
+        if fmt is WEAK:
+            return widest((self.in_fmt, FP32))
+        if self.scaling is not None:
+            return None if role is None else self.in_fmt
+        return None if contains(self.in_fmt, fmt) else self.in_fmt
 
     def finish(self, raw: np.ndarray) -> np.ndarray:
         """The op's result rounded to the output format."""
@@ -122,7 +131,7 @@ class OpArithmetic:
             product = float64_matmul(a, b)
         else:
             product = _ops.matmul(a, b, acc=self.acc_fmt, order=self.order,
-                                  **self._order_options())
+                                  flags=current_flags(), **self._order_options())
         if add is not None:
             product = product + add
         return self.round(product, self.acc_fmt)
@@ -135,7 +144,7 @@ class OpArithmetic:
         moved = np.moveaxis(x, axes, tuple(range(-len(axes), 0)))
         flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
         total = np.asarray(_ops.sum(flat, self.acc_fmt, axis=-1, order=self.order,
-                                    **self._order_options()))
+                                    flags=current_flags(), **self._order_options()))
         if keepdims:
             total = np.expand_dims(total, axes)
         return total
@@ -150,7 +159,8 @@ class OpArithmetic:
         if self._float64_is_correct(name):
             return _NUMPY_ARITH[name](a, b)  # rounded once to the output format by the caller
         seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
-        return np.asarray(getattr(_ops, name)(a, b, self.out_fmt, mode=self.mode, seed=seed))
+        return np.asarray(getattr(_ops, name)(a, b, self.out_fmt, mode=self.mode, seed=seed,
+                                              flags=current_flags()))
 
     def _float64_is_correct(self, name: str) -> bool:
         out = self.out_fmt

@@ -5,8 +5,15 @@ output, a gradient, a weight, optimizer state, a loss scale) is rounded through 
 policy's rounding mode and its stochastic-rounding streams apply everywhere. `f32` rounds one
 number to float32 (the scalers' arithmetic). `contains` and `widest` are the format relations
 that decide when a cast is exact and which format a mixed op runs in (PyTorch-style promotion).
+
+`counting(flags)` routes the exception flags and events of every rounding inside it (round_to,
+and the accumulations and arithmetic of numprec.policy.OpArithmetic) into one numprec.Flags:
+that is how observers of a run see the events the kernels themselves counted. Outside it no
+flags are counted (the kernels skip the tally).
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -18,6 +25,32 @@ FP64 = get_format("fp64")
 FP32 = get_format("fp32")
 WEAK = "weak"  # format of a Python number operand: it takes the format of the op's inputs
 
+_sink = threading.local()
+
+
+def current_flags():
+    """The Flags that roundings count into now (None outside `counting`)."""
+    return getattr(_sink, "flags", None)
+
+
+class counting:
+    """Count the flags of every engine rounding inside the block into `flags` (None: stop
+    counting inside the block); blocks nest, the innermost wins."""
+
+    __slots__ = ("flags", "_previous")
+
+    def __init__(self, flags):
+        self.flags = flags
+
+    def __enter__(self):
+        self._previous = getattr(_sink, "flags", None)
+        _sink.flags = self.flags
+        return self.flags
+
+    def __exit__(self, *exc):
+        _sink.flags = self._previous
+        return False
+
 
 def round_to(x, fmt, mode: str = "rne", policy_seed: int = 0,
              saturate: bool = False) -> np.ndarray:
@@ -27,7 +60,8 @@ def round_to(x, fmt, mode: str = "rne", policy_seed: int = 0,
     if fmt == FP64 and not saturate:
         return x
     seed = next_rounding_seed(policy_seed) if mode == "sr" else None
-    return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed))
+    return np.asarray(_ops.round(x, fmt, mode, saturate=saturate, seed=seed,
+                                 flags=getattr(_sink, "flags", None)))
 
 
 def f32(value: float) -> float:

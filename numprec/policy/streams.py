@@ -35,3 +35,16 @@ def next_rounding_seed(policy_seed: int) -> int:
     count = _stream["count"]
     _stream["count"] = count + 1
     return key_from_seed(policy_seed ^ key_from_seed(_stream["seed"]), stream=count)
+
+
+def streams_state() -> dict:
+    """The state of every stream (for checkpoints): run seed, rounding counter, generator."""
+    return {"seed": _stream["seed"], "count": _stream["count"],
+            "generator": _stream["generator"].bit_generator.state}
+
+
+def set_streams_state(state: dict) -> None:
+    """Restore streams_state(): the run continues drawing exactly where it was."""
+    generator = np.random.default_rng()
+    generator.bit_generator.state = state["generator"]
+    _stream.update(seed=int(state["seed"]), count=int(state["count"]), generator=generator)

@@ -27,3 +27,29 @@ def save(fig, path) -> None:
     """Write a figure as a DPI-dpi PNG (tight bounding box) and free it."""
     fig.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
+
+
+# Okabe & Ito's colour-blind-safe palette (their yellow is left out: too faint for thin lines)
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def marker_for(points: int) -> str | None:
+    """A marker for short series (a run that stopped early is a few points), none for long."""
+    return "o" if points <= 25 else None
+LINESTYLES = ("-", "--", ":", "-.")
+FIGURE_FORMATS = ("png", "svg", "pdf")
+COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
+_NO_DATE = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
+def save_all(fig, stem) -> list:
+    """Write a figure as PNG (DPI dpi), SVG and PDF (vector, for papers) beside each other
+    (`stem` without suffix), free it, and return the paths."""
+    paths = []
+    for suffix in FIGURE_FORMATS:
+        path = f"{stem}.{suffix}"
+        # no timestamps in the vector files: the same run gives the same bytes
+        fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata=_NO_DATE.get(suffix))
+        paths.append(path)
+    plt.close(fig)
+    return paths

@@ -7,6 +7,8 @@ last checkpoint written (a good one) is kept.
 """
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 import sys
 from dataclasses import asdict, dataclass
@@ -16,6 +18,9 @@ import numpy as np
 from .. import nn, optim
 from ..amp import GradScaler, StaticLossScaler, autocast, get_policy
 from ..autodiff import Tensor, manual_seed, no_grad
+from ..formats import get_format
+from ..monitor import Monitor
+from .manifest import new_manifest, write_manifest
 from .models import build_model
 from .outputs import save_checkpoint, write_json, write_metrics
 
@@ -40,9 +45,13 @@ class TrainConfig:
     lr: float = 1e-3
     optimizer: str = "adam"
     checkpoint_every: int = 50
+    loss_scale: object = None  # None: the policy's; "none", "dynamic" or a number overrides it
+    monitor: bool = False      # record numprec.monitor tables (tensors/exponents.parquet)
+    monitor_every: int = 1
+    whatif: tuple = ()         # formats the monitor evaluates every tensor in
 
     def check(self) -> None:
-        for name in ("steps", "batch", "checkpoint_every"):
+        for name in ("steps", "batch", "checkpoint_every", "monitor_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
@@ -51,9 +60,32 @@ class TrainConfig:
                              f"{', '.join(OPTIMIZERS)}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        parse_loss_scale(self.loss_scale)
+        for fmt in self.whatif:
+            get_format(fmt)  # an unknown format fails here, before training
 
 
-def make_scaler(policy):
+def parse_loss_scale(value):
+    """None (the policy's choice), "none", "dynamic", or a positive finite float."""
+    if value is None or value in ("none", "dynamic"):
+        return value
+    try:
+        scale = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"loss scale must be a number, 'dynamic' or 'none', got {value!r}") \
+            from None
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"loss scale must be positive and finite, got {value!r}")
+    return scale
+
+
+def make_scaler(policy, override=None):
+    """The loss scaler of the policy (or of `override`: "none", "dynamic" or a scale)."""
+    override = parse_loss_scale(override)
+    if override == "none":
+        return None
+    if override is not None:
+        return GradScaler() if override == "dynamic" else StaticLossScaler(float(override))
     if policy.loss_scale == "dynamic":
         return GradScaler()
     if policy.loss_scale is not None:
@@ -86,70 +118,118 @@ def _progress(steps: int, enabled: bool):
     return tqdm(total=steps, desc="train", unit="step", file=sys.stderr, leave=False)
 
 
-def train(config: TrainConfig, data: dict, out: str | None = None, progress: bool = False) -> dict:
-    """Run the training; returns the summary (also written to out/summary.json with
-    out/metrics.parquet and out/checkpoint.npz when `out` is given)."""
+def train(config: TrainConfig, data: dict, out: str | None = None, progress: bool = False,
+          argv=None) -> dict:
+    """Run the training; returns the summary. With `out`, the run directory gets run.json (the
+    manifest), summary.json, metrics.parquet, checkpoint.npz and, with config.monitor,
+    tensors.parquet and exponents.parquet; a run that stops on non-finite numbers writes them
+    all (up to the step it reached) and raises TrainingStopped naming the first op that
+    produced a NaN or inf."""
     config.check()
     policy = get_policy(config.policy)
     manual_seed(config.seed)
     model = build_model(config.model)
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, policy=policy)
-    scaler = make_scaler(policy)
+    scaler = make_scaler(policy, config.loss_scale)
     loss_fn = nn.CrossEntropyLoss()
     batches = _batches(len(data["train_x"]), config.batch, np.random.default_rng(config.seed))
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
+    manifest = None
+    if out:
+        os.makedirs(out, exist_ok=True)
+        manifest = new_manifest(_plain(config), argv)
+        write_manifest(out, manifest)
+    monitor = None
+    if config.monitor:
+        monitor = Monitor(model, optimizer, scaler, every=config.monitor_every,
+                          whatif=config.whatif)
+        monitor.step_count = 1  # the loop counts steps from 1
     rows, skipped, last_good, loss_value, bar = [], 0, None, float("nan"), \
         _progress(config.steps, progress)
     summary = {"policy": policy.name, "model": config.model, "config": _plain(config),
-               "requested_steps": config.steps}
+               "requested_steps": config.steps,
+               "loss_scaler": type(scaler).__name__ if scaler is not None else None}
+    stopped = None
     try:
-        for step in range(1, config.steps + 1):
-            index = next(batches)
-            x, y = data["train_x"][index], data["train_y"][index]
-            if not np.all(np.isfinite(x)):
-                rows_bad = np.flatnonzero(~np.all(np.isfinite(x.reshape(len(x), -1)), axis=1))
-                raise TrainingStopped(
-                    f"NaN/inf in the training inputs at step {step} (dataset rows "
-                    f"{index[rows_bad][:5].tolist()}); training stopped", step, last_good)
-            optimizer.zero_grad()
-            with autocast(policy):
-                loss = loss_fn(model(Tensor(x)), y)
-            loss_value = loss.item()
-            if not np.isfinite(loss_value):
-                raise TrainingStopped(f"the loss became {loss_value} at step {step} (the forward "
-                                      f"pass overflowed or diverged); training stopped",
-                                      step, last_good)
-            found_inf = _backward_and_step(loss, optimizer, scaler, step, last_good)
-            skipped += found_inf
-            rows += [(step, "loss", loss_value), (step, "skipped", float(found_inf)),
-                     (step, "loss_scale", scaler.get_scale() if scaler else 1.0),
-                     (step, "lr", optimizer.param_groups[0]["lr"])]
-            if checkpoint and (step % config.checkpoint_every == 0 or step == config.steps):
-                save_checkpoint(checkpoint, model, step)
-                last_good = f"{checkpoint} (step {step})"
-            if bar is not None:
-                bar.update(1)
-                if step % 10 == 0:
-                    bar.set_postfix(loss=f"{loss_value:.4f}", skipped=skipped)
-        accuracy = evaluate(model, data["test_x"], data["test_y"], policy)
-        rows.append((config.steps, "test_accuracy", accuracy))
-        summary.update(status="ok", steps=config.steps, final_loss=loss_value,
-                       test_accuracy=accuracy, skipped_steps=skipped,
-                       final_loss_scale=scaler.get_scale() if scaler else 1.0)
-    except TrainingStopped as stop:
-        summary.update(status="stopped", message=str(stop), steps=stop.step - 1,
-                       final_loss=loss_value, test_accuracy=None, skipped_steps=skipped,
-                       final_loss_scale=scaler.get_scale() if scaler else 1.0,
-                       last_good_checkpoint=stop.checkpoint)
-        if out:
-            _write_outputs(out, summary, rows)
-        raise
+        with monitor if monitor is not None else contextlib.nullcontext():
+            try:
+                for step in range(1, config.steps + 1):
+                    loss_value, found_inf = _one_step(step, data, batches, model, loss_fn,
+                                                      optimizer, scaler, policy, last_good)
+                    skipped += found_inf
+                    rows += [(step, "loss", loss_value), (step, "skipped", float(found_inf)),
+                             (step, "loss_scale", scaler.get_scale() if scaler else 1.0),
+                             (step, "lr", optimizer.param_groups[0]["lr"])]
+                    if checkpoint and (step % config.checkpoint_every == 0
+                                       or step == config.steps):
+                        save_checkpoint(checkpoint, model, step)
+                        last_good = f"{checkpoint} (step {step})"
+                    if bar is not None:
+                        bar.update(1)
+                        if step % 10 == 0:
+                            bar.set_postfix(loss=f"{loss_value:.4f}", skipped=skipped)
+            except TrainingStopped as stop:
+                stopped = stop
     finally:
         if bar is not None:
             bar.close()
+    first = monitor.first_nonfinite if monitor is not None else None
+    scale = scaler.get_scale() if scaler else 1.0
+    if stopped is None:
+        accuracy = evaluate(model, data["test_x"], data["test_y"], policy)
+        rows.append((config.steps, "test_accuracy", accuracy))
+        summary.update(status="ok", steps=config.steps, final_loss=loss_value,
+                       test_accuracy=accuracy, skipped_steps=skipped, final_loss_scale=scale,
+                       first_nonfinite=first)
+    else:
+        if first is not None:
+            stopped = TrainingStopped(f"{stopped}; {describe_nonfinite(first)}", stopped.step,
+                                      stopped.checkpoint)
+        summary.update(status="stopped", message=str(stopped), steps=stopped.step - 1,
+                       final_loss=loss_value, test_accuracy=None, skipped_steps=skipped,
+                       final_loss_scale=scale, last_good_checkpoint=stopped.checkpoint,
+                       first_nonfinite=first)
     if out:
         _write_outputs(out, summary, rows)
+        if monitor is not None:
+            monitor.save(out)
+        manifest.update(status=summary["status"], first_nonfinite=first,
+                        finished=_now(), outputs=sorted(os.listdir(out)))
+        write_manifest(out, manifest)
+    if stopped is not None:
+        raise stopped
     return summary
+
+
+def describe_nonfinite(first: dict) -> str:
+    """One sentence for a monitor's first_nonfinite."""
+    where = f"layer {first['layer']!r}" if first["layer"] else "outside the model's layers"
+    return (f"first NaN/inf at step {first['step']}, {first['pass']} pass, op {first['op']} in "
+            f"{where} (tensor {first['tensor']}): {first['reason']}")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _one_step(step, data, batches, model, loss_fn, optimizer, scaler, policy, last_good):
+    """One optimizer step: (loss, whether the scaler skipped it)."""
+    index = next(batches)
+    x, y = data["train_x"][index], data["train_y"][index]
+    if not np.all(np.isfinite(x)):
+        rows_bad = np.flatnonzero(~np.all(np.isfinite(x.reshape(len(x), -1)), axis=1))
+        raise TrainingStopped(
+            f"NaN/inf in the training inputs at step {step} (dataset rows "
+            f"{index[rows_bad][:5].tolist()}); training stopped", step, last_good)
+    optimizer.zero_grad()
+    with autocast(policy):
+        loss = loss_fn(model(Tensor(x)), y)
+    loss_value = loss.item()
+    if not np.isfinite(loss_value):
+        raise TrainingStopped(f"the loss became {loss_value} at step {step} (the forward "
+                              f"pass overflowed or diverged); training stopped",
+                              step, last_good)
+    return loss_value, _backward_and_step(loss, optimizer, scaler, step, last_good)
 
 
 def _backward_and_step(loss, optimizer, scaler, step, last_good) -> bool:
@@ -180,4 +260,5 @@ def _plain(config: TrainConfig) -> dict:
     values = asdict(config)
     values["policy"] = values["policy"] if isinstance(values["policy"], str) else \
         get_policy(values["policy"]).name
+    values["whatif"] = [get_format(fmt).name for fmt in values["whatif"]]
     return values

@@ -71,19 +71,19 @@ def test_formats_csv_round_trips_every_limit(capsys):
         assert int(row["bits"]) == fmt.nbits and row["encoding"] == fmt.describe_encoding()
 
 
-def test_report_passes_its_options_to_the_study(capsys, monkeypatch, tmp_path):
-    from numprec.studies import rounding as study_rounding
-    calls = []
-
-    def fake_run_study(out, *, quick, seed):
-        calls.append((out, quick, seed))
-        return Path(out) / "report.md"
-
-    monkeypatch.setattr(study_rounding, "run_study", fake_run_study)
-    code, out, _ = run(capsys, "report", "--out", str(tmp_path / "r"), "--quick", "--seed", "3")
-    assert code == 0
-    assert calls == [(str(tmp_path / "r"), True, 3)]
-    assert out.strip() == f"report written to {tmp_path / 'r' / 'report.md'}"
+def test_report_of_something_that_is_not_a_run_is_one_line_and_status_2(capsys, tmp_path):
+    code, out, err = run(capsys, "report", str(tmp_path / "missing"), "--out",
+                         str(tmp_path / "r"))
+    assert code == 2 and out == ""
+    assert err == f"numprec: error: run directory {str(tmp_path / 'missing')!r} does not exist\n"
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "report", str(tmp_path / "empty"), "--out", str(tmp_path / "r"))
+    assert code == 2 and "is not a numprec run (no run.json)" in err and err.count("\n") == 1
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "run.json").write_text("{not json")
+    code, _, err = run(capsys, "report", str(tmp_path / "bad"), "--out", str(tmp_path / "r"))
+    assert code == 2 and "is corrupt" in err and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
 
 
 def test_bench_forwards_every_argument(capsys, monkeypatch):
@@ -143,13 +143,14 @@ def test_python_dash_m_numprec_runs_as_a_process():
     assert bad.stderr == "numprec: error: unrecognized arguments: --bogus\n"
 
 
-def test_report_into_an_unwritable_place_fails_before_computing(capsys, monkeypatch):
+def test_study_into_an_unwritable_place_fails_before_computing(capsys, monkeypatch):
     from numprec.studies.rounding import study as study_rounding
 
     def no_compute(*args, **kwargs):
         raise AssertionError("the study ran although its output cannot be written")
 
     monkeypatch.setattr(study_rounding, "compute", no_compute)
-    code, out, err = run(capsys, "report", "--quick", "--out", "/proc/no-such-dir/report")
+    code, out, err = run(capsys, "study", "rounding", "--quick", "--out",
+                         "/proc/no-such-dir/report")
     assert code == 2 and out == ""
     assert err.startswith("numprec: error: ") and err.count("\n") == 1

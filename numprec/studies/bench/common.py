@@ -3,7 +3,6 @@ cold starts."""
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,7 @@ import pandas as pd
 
 import numprec
 from numprec.atomic import atomic_write_text  # noqa: F401  (the benchmarks' one writer)
+from numprec.machine import VECTOR_EXTENSIONS, cpu_model  # noqa: F401  (used by the benchmarks)
 
 # The folder holding the numprec package: fresh processes import the same numprec.
 _PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(numprec.__file__)))
@@ -31,30 +31,6 @@ def best_time(func, repeat: int) -> float:
         func()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-VECTOR_EXTENSIONS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw",
-                     "avx512vl", "avx512ifma", "avx512_bf16", "avx512_fp16", "amx_tile", "neon",
-                     "asimd", "sve")
-
-
-def cpu_model() -> str:
-    """The CPU model and its SIMD extensions (Linux /proc/cpuinfo; platform's name elsewhere)."""
-    name, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key in ("model name", "Model", "CPU part") and name in ("", platform.machine(),
-                                                                          platform.processor()):
-                    name = value.strip()
-                elif key in ("flags", "Features") and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    simd = [f for f in VECTOR_EXTENSIONS if f in flags]
-    return f"{name} ({' '.join(simd) or 'SIMD extensions unknown'})"
 
 
 def machine_notes() -> str:

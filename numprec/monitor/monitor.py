@@ -1,0 +1,509 @@
+"""Monitor: per step and per tensor, what the emulated arithmetic did to a model's numbers.
+
+The monitor is an observer of the engine (numprec.autodiff.observe): inside `with Monitor(...)`
+every op counts its flags and events, and the monitor attributes them to a tensor of a layer:
+
+- activation: an op's output, named by the op inside its layer (`linear`, `relu`, `relu#2` for
+  the second relu of that layer in one step); the events of computing and rounding it, plus the
+  events of casting it into each consumer's input format; the model's inputs are `input`;
+- weight: a parameter as the ops used it (after the cast to their input format), with the
+  events of that cast; master: the stored parameter after each update, with the events of
+  storing it; update: the stored change (new - old) and `stagnation_frac`;
+- grad / grad_scaled: a tensor's gradient; with a loss scaler whose scale is not 1 the
+  backward pass computes scaled gradients (grad_scaled) and the unscaled parameter gradients are
+  `grad`; the events of every backward rounding that produced it;
+- state: each optimizer state tensor (`weight.exp_avg_sq`), with the events of storing it;
+- run: loss, loss_scale (the scale this step used) and skipped; scale: the FP8 delayed-scaling
+  scale and amax (`amax` of the window, `amax_last` of this step) of each scaled operand.
+
+Forward ops run with gradients disabled (evaluation passes) are not recorded. The step advances
+on every optimizer.step() (a step the scaler skipped included), or on `monitor.step()` where
+there is no optimizer. `first_nonfinite` names the first op, layer and pass that produced a NaN
+or inf on a recorded step, and why.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+
+import numpy as np
+import pandas as pd
+
+from ..autodiff import observe
+from ..autodiff.context import is_grad_enabled
+from ..formats import get_format
+from .nonfinite import backward_reason, forward_reason, update_reason
+from .stats import (EVENT_STATS, NCOUNTS, STAT_INDEX, STATS, VALUE_STATS, StatsKernel,
+                    event_stats, stagnation_frac)
+from .whatif import whatif_names, whatif_vector
+
+KINDS = ("weight", "activation", "grad", "grad_scaled", "update", "state", "master", "run",
+         "scale")
+RUN_STATS = ("loss", "loss_scale", "skipped")
+SCALE_STATS = ("scale", "amax", "amax_last")
+TABLE_COLUMNS = ["step", "layer", "tensor", "kind", "stat", "value"]
+HISTOGRAM_COLUMNS = ["step", "layer", "tensor", "kind", "exponent", "count"]
+
+_N_VALUE, _N_EVENT = len(VALUE_STATS), len(EVENT_STATS)
+_NFLAGS = NCOUNTS - 2  # Flags.counts, then Flags.event_counts
+_EVENT_START = _N_VALUE
+_STAGNATION = STAT_INDEX["stagnation_frac"]
+
+
+def _check_step_bound(value, name):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise ValueError(f"Monitor: {name} must be a non-negative int or None, got {value!r}")
+    return value
+
+
+class _Entry:
+    """What one tensor collected in one step: its row in the step's counts matrix (flags and
+    events), its size, the array its value statistics come from (the first one seen), the array
+    its what-if statistics come from, stagnation."""
+
+    __slots__ = ("row", "size", "values", "whatif", "stagnation", "counted")
+
+
+    def __init__(self, row):
+        self.row = row
+        self.size = 0
+        self.values = self.whatif = None
+        self.stagnation = np.nan
+        self.counted = False
+
+
+class Monitor:
+    """Record per-step, per-tensor statistics of a model's training (see the module docstring).
+
+    model: a numprec.nn.Module (its modules name the layers, its parameters the weights);
+    optimizer / scaler: the run's (the step, the optimizer state, the loss scale); every, start,
+    end: record steps start, start + every, ... before end; include: a regex searched in
+    `layer.tensor`; kinds: the kinds to record (default all); whatif: formats to evaluate every
+    recorded tensor in, unscaled and per-tensor scaled.
+    """
+
+    def __init__(self, model, optimizer=None, scaler=None, every: int = 1, start=None,
+                 end=None, include=None, kinds=None, whatif=()):
+        if not hasattr(model, "named_modules") or not hasattr(model, "named_parameters"):
+            raise TypeError(f"Monitor watches a numprec.nn.Module, got {type(model).__name__}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"Monitor: every must be a positive int, got {every!r}")
+        self.model, self.optimizer, self.scaler = model, optimizer, scaler
+        self.every = every
+        self.start, self.end = _check_step_bound(start, "start"), _check_step_bound(end, "end")
+        try:
+            self._include = None if include is None else re.compile(include)
+        except (re.error, TypeError) as error:
+            raise ValueError(f"Monitor: include must be a regular expression, got {include!r} "
+                             f"({error})") from None
+        if kinds is None:
+            self.kinds = frozenset(KINDS)
+        else:
+            kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+            unknown = sorted(set(kinds) - set(KINDS))
+            if unknown:
+                raise ValueError(f"Monitor: unknown kind(s) {', '.join(map(repr, unknown))}; "
+                                 f"valid: {', '.join(KINDS)}")
+            self.kinds = frozenset(kinds)
+        whatif = [whatif] if isinstance(whatif, str) else list(whatif or ())
+        self.whatif = tuple(get_format(fmt) for fmt in whatif)  # unknown formats raise here
+        self.stat_names = STATS + tuple(name for fmt in self.whatif
+                                        for scaled in (False, True)
+                                        for name in whatif_names(fmt, scaled))
+        self._params = {}
+        for name, param in model.named_parameters():
+            layer, _, tensor = name.rpartition(".")
+            self._params[id(param)] = (layer, tensor)
+        self._modules = list(model.named_modules())
+        self.step_count = 0
+        self.first_nonfinite = None
+        self._inside = False
+        self.active = False
+        self._kernel = StatsKernel()
+        self._keys, self._key_index, self._wanted = [], {}, {}
+        self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
+        self._hist_parts = []
+        self._run_rows = []
+        self._reset_step()
+
+    # --- context -------------------------------------------------------------------------------
+    def __enter__(self):
+        for name, module in self._modules:
+            module.__dict__["_layer"] = name
+        self._inside = True
+        self._update_active()
+        observe.add_observer(self)
+        return self
+
+    def __exit__(self, *exc):
+        if self._entries or self._loss is not None:
+            self._finish_step(skipped=False, partial=True)
+        observe.remove_observer(self)
+        self._inside = False
+        self.active = False
+        for _, module in self._modules:
+            module.__dict__.pop("_layer", None)
+        return False
+
+    def recording(self, step: int) -> bool:
+        """Whether step `step` is recorded (every / start / end)."""
+        first = 0 if self.start is None else self.start
+        return step >= first and (self.end is None or step < self.end) and (
+            (step - first) % self.every == 0)
+
+    def step(self) -> None:
+        """End the current step by hand (loops without an optimizer)."""
+        self._finish_step(skipped=False)
+
+    def _update_active(self):
+        self.active = self._inside and self.recording(self.step_count)
+
+    # --- attribution ---------------------------------------------------------------------------
+    def _reset_step(self):
+        self._entries = {}
+        self._flag_rows, self._flag_counts = [], []
+        self._sequence = []  # (pass, op, layer, tensor, array, reason, args) in engine order
+        self._tags = {}
+        self._op_counts = {}
+        self._loss = None
+
+    def _key(self, layer, tensor, kind):
+        """The index of (layer, tensor, kind), or None when the filters leave it out."""
+        key = (layer, tensor, kind)
+        wanted = self._wanted.get(key)
+        if wanted is None:
+            name = f"{layer}.{tensor}" if layer else tensor
+            wanted = kind in self.kinds and (self._include is None
+                                             or self._include.search(name) is not None)
+            self._wanted[key] = wanted
+            if wanted:
+                self._key_index[key] = len(self._keys)
+                self._keys.append(key)
+        return self._key_index[key] if wanted else None
+
+    def _entry(self, index):
+        entry = self._entries.get(index)
+        if entry is None:
+            entry = self._entries[index] = _Entry(len(self._entries))
+        return entry
+
+    def _flags(self, entry, flags, size):
+        """Add an op's Flags (None: nothing was rounded) to an entry's counts."""
+        entry.counted = True
+        entry.size = max(entry.size, size)
+        if flags is not None:  # summed at the end of the step, in one vectorised add
+            self._flag_rows.append(entry.row)
+            self._flag_counts.append(flags.all)
+
+    def _tag(self, tensor, layer, name):
+        self._tags[id(tensor)] = (weakref.ref(tensor), layer, name)
+
+    def _identity(self, tensor, layer):
+        """(layer, tensor name) of a tensor: a parameter, a tagged op output, or an input."""
+        param = self._params.get(id(tensor))
+        if param is not None:
+            return param
+        tag = self._tags.get(id(tensor))
+        if tag is not None and tag[0]() is tensor:
+            return tag[1], tag[2]
+        return layer, "input"
+
+    @property
+    def _grad_kind(self):
+        scaler = self.scaler
+        if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
+            return "grad"
+        try:
+            return "grad" if scaler.get_scale() == 1.0 else "grad_scaled"
+        except (RuntimeError, TypeError):
+            return "grad"
+
+    def _values(self, index, values, whatif_values=None):
+        """The entry, with `values` as the array of its value statistics unless it has one."""
+        entry = self._entry(index)
+        if entry.values is None:
+            entry.values = values
+            entry.whatif = values if whatif_values is None else whatif_values
+            entry.size = max(entry.size, np.size(values))
+        return entry
+
+    # --- records -------------------------------------------------------------------------------
+    def notify(self, record):
+        handler = _HANDLERS.get(type(record))
+        if handler is not None:
+            handler(self, record)
+
+    def _on_forward(self, rec):
+        if not is_grad_enabled():
+            return
+        out = rec.output
+        if rec.op_class == "loss" and out.data.size == 1:
+            self._loss = float(out.data.reshape(-1)[0])
+        layer = rec.layer
+        for operand, value, fmt, flags in zip(rec.operands, rec.inputs, rec.input_formats,
+                                              rec.cast_flags):
+            param = self._params.get(id(operand)) if operand is not None else None
+            if param is not None:
+                index = self._key(param[0], param[1], "weight")
+                if index is not None:
+                    entry = self._values(index, value, operand.data)
+                    self._flags(entry, flags if fmt is not None else None, np.size(value))
+            elif operand is not None and fmt is not None:
+                owner_layer, name = self._identity(operand, layer)
+                index = self._key(owner_layer, name, "activation")
+                if index is not None:
+                    entry = self._values(index, value) if name == "input" else self._entry(index)
+                    self._flags(entry, flags, np.size(value))
+        if rec.op_class is None and rec.op != "cast":
+            # data movement (reshape, transpose, ...): the output is its input's values
+            source = next((t for t in rec.operands if t is not None), None)
+            if source is not None:
+                self._tag(out, *self._identity(source, layer))
+            return
+        count = self._op_counts.get((layer, rec.op), 0) + 1
+        self._op_counts[(layer, rec.op)] = count
+        name = rec.op if count == 1 else f"{rec.op}#{count}"
+        self._tag(out, layer, name)
+        index = self._key(layer, name, "activation")
+        if index is not None:
+            entry = self._values(index, out.data, rec.exact)
+            self._flags(entry, rec.flags, out.data.size)
+        if self.first_nonfinite is None:
+            self._sequence.append(("forward", rec.op, layer, name, out.data, forward_reason,
+                                   (rec,)))
+
+    def _on_backward(self, rec):
+        kind = self._grad_kind
+        if rec.grad_flags is not None and rec.output is not None:
+            owner_layer, name = self._identity(rec.output, rec.layer)
+            index = self._key(owner_layer, name, kind)
+            if index is not None:
+                self._flags(self._entry(index), rec.grad_flags, np.size(rec.grad))
+        for parent, grad, flags in zip(rec.operands, rec.grads, rec.flags):
+            if grad is None:
+                continue
+            owner_layer, name = self._identity(parent, rec.layer)
+            index = self._key(owner_layer, name, kind)
+            if index is not None:
+                self._flags(self._entry(index), flags, np.size(grad))
+            if self.first_nonfinite is None:
+                self._sequence.append(("backward", rec.op, owner_layer, name, grad,
+                                       backward_reason, (rec, grad, flags)))
+
+    def _on_grad(self, rec):
+        owner_layer, name = self._identity(rec.tensor, "")
+        index = self._key(owner_layer, name, self._grad_kind)
+        if index is not None:
+            entry = self._values(index, rec.grad)
+            self._flags(entry, rec.flags, np.size(rec.grad))
+
+    def _on_unscale(self, rec):
+        if self._grad_kind == "grad":
+            return
+        layer, name = self._identity(rec.param, "")
+        index = self._key(layer, name, "grad")
+        if index is not None:
+            entry = self._values(index, rec.grad)
+            self._flags(entry, rec.flags, np.size(rec.grad))
+
+    def _on_weight(self, rec):
+        layer, name = self._identity(rec.param, "")
+        index = self._key(layer, name, "master")
+        if index is not None:
+            entry = self._values(index, rec.new, rec.target)
+            self._flags(entry, rec.flags, np.size(rec.new))
+        index = self._key(layer, name, "update")
+        if index is not None:
+            delta = np.asarray(rec.new, dtype=np.float64) - np.asarray(rec.old, dtype=np.float64)
+            entry = self._values(index, delta, np.asarray(rec.target) - rec.old)
+            entry.stagnation = stagnation_frac(rec.old, rec.target, rec.new)
+        if self.first_nonfinite is None:
+            self._sequence.append(("update", "store_weight", layer, name, rec.new, update_reason,
+                                   (rec.target, rec.new, rec.param.format, "weight")))
+
+    def _on_state(self, rec):
+        layer, pname = self._identity(rec.param, "")
+        name = f"{pname}.{rec.name}"
+        index = self._key(layer, name, "state")
+        if index is not None:
+            entry = self._values(index, rec.new, rec.target)
+            self._flags(entry, rec.flags, np.size(rec.new))
+        if self.first_nonfinite is None:
+            self._sequence.append(("update", "store_state", layer, name, rec.new, update_reason,
+                                   (rec.target, rec.new, rec.fmt, rec.name)))
+
+    def _on_step(self, rec):
+        if self.optimizer is not None and rec.optimizer is not self.optimizer:
+            return
+        self._finish_step(rec.skipped)
+
+    def _locate_nonfinite(self):
+        """The first op of this step (engine order) whose result holds a NaN or inf."""
+        for phase, op, layer, tensor, array, reason, args in self._sequence:
+            if not np.all(np.isfinite(array)):
+                self.first_nonfinite = {"step": self.step_count, "pass": phase, "op": op,
+                                        "layer": layer, "tensor": tensor,
+                                        "reason": reason(*args)}
+                return
+
+    # --- per-step rows -------------------------------------------------------------------------
+    def _finish_step(self, skipped: bool, partial: bool = False):
+        step = self.step_count
+        if self.active:
+            nonfinite = self._emit(step, skipped)
+            # a NaN or inf shows in a statistic, a skipped step, a bad loss, or a step cut short
+            if self.first_nonfinite is None and (nonfinite or skipped or partial or (
+                    self._loss is not None and not np.isfinite(self._loss))):
+                self._locate_nonfinite()
+        self._reset_step()
+        if not partial:
+            self.step_count += 1
+            self._update_active()
+
+    def _emit(self, step, skipped) -> bool:
+        """Append this step's rows; True when a recorded tensor held a NaN or inf."""
+        nonfinite = False
+        entries = list(self._entries.items())
+        if entries:
+            width = len(self.stat_names)
+            rows = np.full((len(entries), width), np.nan)
+            with_values = [j for j, (_, e) in enumerate(entries) if e.values is not None]
+            stats = self._kernel.batch([entries[j][1].values for j in with_values])
+            rows[with_values, :_N_VALUE] = stats.vectors
+            nonfinite = bool(np.any(stats.vectors[:, 1:3] > 0))
+            counts = np.zeros((len(entries), NCOUNTS), dtype=np.int64)
+            if self._flag_rows:
+                np.add.at(counts, np.asarray(self._flag_rows), np.vstack(self._flag_counts))
+            counted = [j for j, (_, e) in enumerate(entries) if e.counted]  # row j is entry j
+            counts = counts[counted]
+            sizes = [entries[j][1].size for j in counted]
+            rows[counted, _EVENT_START:_EVENT_START + _N_EVENT] = event_stats(counts, sizes)
+            rows[:, _STAGNATION] = [e.stagnation for _, e in entries]
+            if self.whatif:
+                for j in with_values:
+                    rows[j, len(STATS):] = whatif_vector(entries[j][1].whatif, self.whatif)
+            keys = np.fromiter((index for index, _ in entries), dtype=np.int64,
+                               count=len(entries))
+            self._blocks.append((step, keys, rows))
+            if stats.segments.size:
+                value_keys = keys[with_values]
+                self._hist_parts.append((step, value_keys[stats.segments], stats.exponents,
+                                         stats.counts))
+        if "run" in self.kinds:
+            loss = np.nan if self._loss is None else self._loss  # NaN: the loss was NaN
+            self._run_rows.append((step, "", "", "run", "loss", loss))
+            if self.scaler is not None:  # no scaler, no loss_scale rows
+                try:
+                    scale = float(self.scaler.get_scale())
+                except (RuntimeError, TypeError):
+                    scale = np.nan
+                self._run_rows.append((step, "", "", "run", "loss_scale", scale))
+            self._run_rows.append((step, "", "", "run", "skipped", float(skipped)))
+        if "scale" in self.kinds:
+            for name, module in self._modules:
+                for (role, fmt), state in getattr(module, "fp8_states", {}).items():
+                    tensor = f"{role}.{fmt}"
+                    if self._include is not None and not self._include.search(
+                            f"{name}.{tensor}" if name else tensor):
+                        continue
+                    last = state.history[-1] if state.history else np.nan
+                    for stat, value in zip(SCALE_STATS, (state.scale, state.amax, last)):
+                        self._run_rows.append((step, name, tensor, "scale", stat, float(value)))
+        return nonfinite
+
+    # --- results -------------------------------------------------------------------------------
+    def table(self) -> pd.DataFrame:
+        """The tidy frame: step, layer, tensor, kind, stat, value (undefined stats left out)."""
+        frames = []
+        if self._blocks:
+            values = np.vstack([rows for _, _, rows in self._blocks])
+            keys = np.concatenate([k for _, k, _ in self._blocks])
+            steps = np.concatenate([np.full(k.size, step, dtype=np.int64)
+                                    for step, k, _ in self._blocks])
+            layers = np.array([k[0] for k in self._keys], dtype=object)
+            tensors = np.array([k[1] for k in self._keys], dtype=object)
+            kinds = np.array([k[2] for k in self._keys], dtype=object)
+            n_rows, width = values.shape
+            flat = values.reshape(-1)
+            keep = ~np.isnan(flat)
+            row_of = np.repeat(np.arange(n_rows), width)[keep]
+            stat_of = np.tile(np.arange(width), n_rows)[keep]
+            frames.append(pd.DataFrame({
+                "step": steps[row_of], "layer": layers[keys[row_of]],
+                "tensor": tensors[keys[row_of]], "kind": kinds[keys[row_of]],
+                "stat": np.array(self.stat_names, dtype=object)[stat_of], "value": flat[keep]}))
+        if self._run_rows:
+            frames.append(pd.DataFrame(self._run_rows, columns=TABLE_COLUMNS))
+        if not frames:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+                TABLE_COLUMNS, ("int64", object, object, object, object, "float64"))})
+        table = pd.concat(frames, ignore_index=True)
+        table["step"] = table["step"].astype("int64")
+        for column in ("layer", "tensor", "kind", "stat"):
+            table[column] = table[column].astype(str)
+        return table.sort_values(["step", "kind", "layer", "tensor"], kind="stable",
+                                 ignore_index=True)
+
+    def histograms(self) -> pd.DataFrame:
+        """Exponent histograms: step, layer, tensor, kind, exponent (floor(log2|x|)), count."""
+        if not self._hist_parts:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+                HISTOGRAM_COLUMNS, ("int64", object, object, object, "int64", "int64"))})
+        keys = np.concatenate([k for _, k, _, _ in self._hist_parts])
+        layers = np.array([k[0] for k in self._keys], dtype=object)
+        tensors = np.array([k[1] for k in self._keys], dtype=object)
+        kinds = np.array([k[2] for k in self._keys], dtype=object)
+        frame = pd.DataFrame({
+            "step": np.concatenate([np.full(k.size, s, dtype=np.int64)
+                                    for s, k, _, _ in self._hist_parts]),
+            "layer": layers[keys], "tensor": tensors[keys], "kind": kinds[keys],
+            "exponent": np.concatenate([e for _, _, e, _ in self._hist_parts]),
+            "count": np.concatenate([c for _, _, _, c in self._hist_parts])})
+        for column in ("layer", "tensor", "kind"):
+            frame[column] = frame[column].astype(str)
+        for column in ("step", "exponent", "count"):
+            frame[column] = frame[column].astype("int64")
+        return frame
+
+    def save(self, directory, tensorboard: bool = False) -> list:
+        """Write tensors.parquet and exponents.parquet (atomically) into directory, and with
+        tensorboard=True a TensorBoard event file under directory/tensorboard; returns the
+        paths written."""
+        from .files import write_monitor_files
+        return write_monitor_files(self, directory, tensorboard)
+
+    # --- resuming ------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything recorded so far and the step counter (for checkpoints)."""
+        return {"step_count": self.step_count, "first_nonfinite": self.first_nonfinite,
+                "stat_names": list(self.stat_names), "keys": list(self._keys),
+                "blocks": [(s, k.copy(), r.copy()) for s, k, r in self._blocks],
+                "hist_parts": [(s, k.copy(), e.copy(), c.copy())
+                               for s, k, e, c in self._hist_parts],
+                "run_rows": list(self._run_rows)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if list(state["stat_names"]) != list(self.stat_names):
+            raise ValueError("Monitor.load_state_dict: the saved monitor recorded other "
+                             "statistics (different whatif formats)")
+        self.step_count = int(state["step_count"])
+        self.first_nonfinite = state["first_nonfinite"]
+        self._keys = [tuple(k) for k in state["keys"]]
+        self._key_index = {k: i for i, k in enumerate(self._keys)}
+        self._wanted = {k: True for k in self._keys}
+        self._blocks = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(r, dtype=np.float64))
+                        for s, k, r in state["blocks"]]
+        self._hist_parts = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(e, np.int64),
+                             np.asarray(c, np.int64)) for s, k, e, c in state["hist_parts"]]
+        self._run_rows = [tuple(r) for r in state["run_rows"]]
+        self._reset_step()
+        self._update_active()
+
+
+_HANDLERS = {observe.ForwardRecord: Monitor._on_forward,
+             observe.BackwardRecord: Monitor._on_backward,
+             observe.GradRecord: Monitor._on_grad,
+             observe.UnscaleRecord: Monitor._on_unscale,
+             observe.WeightRecord: Monitor._on_weight,
+             observe.StateRecord: Monitor._on_state,
+             observe.StepRecord: Monitor._on_step}

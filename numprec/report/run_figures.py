@@ -1,0 +1,199 @@
+"""The figures of a run report. Each function draws one figure from loaded runs and returns
+(figure, the plotted series as a tidy DataFrame) or None when no run has the data; the report
+writes the figure as PNG, SVG and PDF and the series as CSV."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
+
+from ..formats import get_format
+from .style import COLUMN_WIDTH, LINESTYLES, PALETTE, STYLE, marker_for, plt
+
+EVENTS = (("underflow_frac", "underflowed to zero"), ("overflow_frac", "overflowed"),
+          ("subnormal_frac", "became subnormal"))
+GRAD_KINDS = ("grad_scaled", "grad")
+FRACTION_FLOOR = 1e-5  # event fractions below it (and zeros) are off the log axis
+RANGE_FORMATS = ("fp16", "bf16", "fp8_e4m3fn", "fp8_e5m2")
+
+
+def _run_series(run, name):
+    m = run.metrics
+    return m[m["name"] == name].sort_values("step")
+
+
+def loss_curves(runs):
+    rows = []
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.3))
+        for i, run in enumerate(runs):
+            series = _run_series(run, "loss")
+            if run.tensors is not None:  # the monitor also holds the loss of the failed step
+                t = run.tensors
+                extra = t[(t.kind == "run") & (t.stat == "loss") & ~t.step.isin(series.step)]
+                series = pd.concat([series, extra.rename(columns={"stat": "name"})[
+                    ["step", "name", "value"]]]).sort_values("step")
+            color = PALETTE[i % len(PALETTE)]
+            finite = series[np.isfinite(series.value)]
+            ax.plot(finite.step, finite.value, color=color, label=run.label,
+                    linestyle=LINESTYLES[i % len(LINESTYLES)], marker=marker_for(len(finite)),
+                    markersize=3)
+            bad = series[~np.isfinite(series.value)]
+            if len(bad):
+                top = finite.value.max() if len(finite) else 1.0
+                ax.scatter(bad.step, np.full(len(bad), top), marker="x", color=color, s=30,
+                           zorder=3, label=f"{run.label}: loss NaN/inf")
+            for row in series.itertuples():
+                rows.append((run.label, int(row.step), float(row.value)))
+        ax.set_yscale("log")
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel("training loss (cross-entropy, nats)")
+        ax.set_title("Training loss")
+        ax.legend(frameon=False)
+    return fig, pd.DataFrame(rows, columns=["run", "step", "loss"])
+
+
+def loss_scale(runs):
+    scaled = [run for run in runs if run.summary.get("loss_scaler")]
+    if not scaled:
+        return None
+    rows = []
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.3))
+        for i, run in enumerate(scaled):
+            color = PALETTE[runs.index(run) % len(PALETTE)]
+            scale = _run_series(run, "loss_scale")
+            skipped = _run_series(run, "skipped")
+            ax.step(scale.step, scale.value, where="post", color=color, label=run.label)
+            hits = skipped[skipped.value > 0]
+            if len(hits):
+                at = scale.set_index("step").value.reindex(hits.step)
+                ax.scatter(hits.step, at, marker="v", color=color, s=18, zorder=3,
+                           label=f"{run.label}: skipped step ({len(hits)})")
+            merged = scale.merge(skipped, on="step", suffixes=("_scale", "_skipped"))
+            for row in merged.itertuples():
+                rows.append((run.label, int(row.step), float(row.value_scale),
+                             int(row.value_skipped)))
+        ax.set_yscale("log", base=2)
+        ax.set_xlabel("optimizer step")
+        ax.set_ylabel("loss scale")
+        ax.set_title("Dynamic loss scale and skipped steps")
+        ax.legend(frameon=False)
+    return fig, pd.DataFrame(rows, columns=["run", "step", "loss_scale", "skipped"])
+
+
+def _layer_events(run):
+    """Per step, layer and kind group: the largest event fraction among the layer's tensors."""
+    t = run.tensors
+    t = t[t.stat.isin([name for name, _ in EVENTS]) & t.kind.isin(
+        ("activation", "weight", "grad", "grad_scaled", "state"))]
+    if t.empty:
+        return t
+    group = t.kind.replace({"grad_scaled": "grad"})
+    t = t.assign(group=group, where=np.where(t.layer == "", "(loss)", t.layer))
+    return t.groupby(["step", "where", "group", "stat"], as_index=False)["value"].max()
+
+
+def layer_events(runs):
+    monitored = [run for run in runs if run.tensors is not None]
+    if not monitored:
+        return None
+    frames = []
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(EVENTS), len(monitored), squeeze=False, sharex="col",
+                                 figsize=(COLUMN_WIDTH * len(monitored), 1.6 * len(EVENTS) + 0.6))
+        for col, run in enumerate(monitored):
+            events = _layer_events(run)
+            series = sorted(set(zip(events["where"], events["group"])))
+            for row_i, (stat, meaning) in enumerate(EVENTS):
+                ax = axes[row_i, col]
+                chosen = events[events.stat == stat]
+                for k, (where, group) in enumerate(series):
+                    line = chosen[(chosen["where"] == where) & (chosen.group == group)]
+                    if line.empty or not (line.value > 0).any():
+                        continue
+                    shown = line.value.where(line.value > 0)  # zeros have no place on log axes
+                    ax.plot(line.step, shown, color=PALETTE[k % len(PALETTE)],
+                            linestyle=LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)],
+                            marker=marker_for(len(line)), markersize=3,
+                            label=f"{where} {group}")
+                ax.set_yscale("log")
+                ax.set_ylim(FRACTION_FLOOR, 1.5)
+                ax.set_ylabel(f"fraction {meaning}")
+                if row_i == 0:
+                    ax.set_title(f"{run.label}: events per element")
+                if row_i == len(EVENTS) - 1:
+                    ax.set_xlabel("optimizer step")
+                    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+                if ax.get_legend_handles_labels()[0]:
+                    ax.legend(frameon=False, fontsize=6, ncol=2)
+                else:
+                    ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center",
+                            va="center", color="0.4")
+            frames.append(events.assign(run=run.label))
+        fig.tight_layout()
+    data = pd.concat(frames, ignore_index=True)[["run", "step", "where", "group", "stat",
+                                                 "value"]]
+    return fig, data.rename(columns={"where": "layer", "group": "kind"})
+
+
+def gradient_exponents(runs):
+    """Exponent histograms of the parameters' gradients (the backward pass's, scaled when a
+    loss scaler scales them), summed over the run's recorded steps, above a strip with each
+    format's range (min subnormal to max; the tick is the min normal)."""
+    monitored = [run for run in runs if run.exponents is not None
+                 and run.exponents.kind.isin(GRAD_KINDS).any()]
+    if not monitored:
+        return None
+    rows, hists = [], []
+    for run in monitored:
+        e = run.exponents
+        kind = next(k for k in GRAD_KINDS if (e.kind == k).any())
+        chosen = e[(e.kind == kind) & e.tensor.isin(("weight", "bias"))]
+        hist = chosen.groupby("exponent")["count"].sum()
+        hists.append((run, kind, hist, len(set(chosen.step))))
+        rows += [(run.label, kind, int(x), int(c)) for x, c in hist.items()]
+    spans = {name: (int(np.floor(np.log2(get_format(name).min_subnormal))),
+                    int(np.floor(np.log2(get_format(name).max))),
+                    int(np.log2(get_format(name).min_normal))) for name in RANGE_FORMATS}
+    lows = [h.index.min() for _, _, h, _ in hists if len(h)]
+    highs = [h.index.max() for _, _, h, _ in hists if len(h)]
+    left = min(lows + [spans["fp16"][0]]) - 4
+    right = max(highs + [spans["fp16"][1]]) + 4
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(COLUMN_WIDTH * 1.6, 2.2 * len(hists) + 0.4))
+        grid = fig.add_gridspec(2 * len(hists), 1, height_ratios=[3, 1.3] * len(hists),
+                                hspace=0.3)
+        for i, (run, kind, hist, steps) in enumerate(hists):
+            ax = fig.add_subplot(grid[2 * i])
+            strip = fig.add_subplot(grid[2 * i + 1], sharex=ax)
+            total = hist.sum()
+            ax.bar(hist.index, hist.values / total, width=1.0, color=PALETTE[runs.index(run)
+                                                                               % len(PALETTE)])
+            ax.set_yscale("log")
+            ax.set_ylabel("fraction of values")
+            ax.set_title(f"{run.label}: parameter gradients ({kind}, {steps} recorded steps)")
+            ax.tick_params(labelbottom=False)
+            for k, name in enumerate(RANGE_FORMATS):
+                low, high, normal = spans[name]
+                strip.plot([max(low, left), min(high, right)], [k, k], color="0.3",
+                           linewidth=2.5, solid_capstyle="butt")
+                if left <= normal <= right:
+                    strip.plot([normal, normal], [k - 0.35, k + 0.35], color="0.3",
+                               linewidth=1)
+            strip.set_yticks(range(len(RANGE_FORMATS)), RANGE_FORMATS)
+            strip.set_ylim(-0.7, len(RANGE_FORMATS) - 0.3)
+            strip.grid(False, axis="y")
+            strip.set_xlim(left, right)
+            strip.tick_params(labelbottom=i == len(hists) - 1)
+        strip.set_xlabel("binary exponent floor(log2 |g|)")
+    return fig, pd.DataFrame(rows, columns=["run", "kind", "exponent", "count"])
+
+
+FIGURES = (("loss", "Training loss of each run", loss_curves),
+           ("loss_scale", "Loss scale and skipped steps", loss_scale),
+           ("layer_events", "Per-layer event fractions over steps", layer_events),
+           ("gradient_exponents", "Exponent histograms of the parameter gradients against "
+            "each format's range", gradient_exponents))
+
+__all__ = ["FIGURES", "loss_curves", "loss_scale", "layer_events", "gradient_exponents"]
