@@ -34,7 +34,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--whatif", default="", metavar="FMT,FMT",
                         help="with --monitor: formats to evaluate every tensor in "
                              "(e.g. e4m3,e5m2)")
-    parser.add_argument("--out", required=True, help="output folder (the run directory)")
+    parser.add_argument("--out", help="output folder (the run directory); required unless "
+                        "--resume")
+    parser.add_argument("--resume", metavar="DIR",
+                        help="continue the interrupted run in DIR from its last checkpoint, with "
+                             "its own config (the other options are ignored)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -50,25 +54,52 @@ def _dataset(spec: str, seed: int) -> dict:
     raise ValueError(f"unknown data {spec!r}; valid: digits, or a path to a .npz file")
 
 
+def _resumed_config(directory: str):
+    from ..training import TrainConfig
+    from ..training.manifest import read_manifest
+    manifest = read_manifest(directory)
+    saved = dict(manifest["config"])
+    saved["whatif"] = tuple(saved.get("whatif") or ())
+    try:
+        config = TrainConfig(**saved)
+    except TypeError as error:
+        raise ValueError(f"{directory!r}: its config does not fit this numprec ({error})") \
+            from None
+    return config, manifest.get("data") or "digits"
+
+
 def run(args, out=None) -> int:
     from ..training import TrainConfig, TrainingStopped, train
     out = out or sys.stdout
-    config = TrainConfig(model=args.model, policy=args.policy, steps=args.steps, seed=args.seed,
-                         batch=args.batch, lr=args.lr, optimizer=args.optimizer,
-                         checkpoint_every=args.checkpoint_every, loss_scale=args.loss_scale,
-                         monitor=args.monitor, monitor_every=args.monitor_every,
-                         whatif=tuple(f.strip() for f in args.whatif.split(",") if f.strip()))
-    if config.whatif and not config.monitor:
-        raise ValueError("--whatif needs --monitor (what-if statistics are monitor statistics)")
+    if args.resume:
+        if args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
+            raise ValueError("--resume continues the run in its own directory; drop --out")
+        args.out = args.resume
+        config, data_spec = _resumed_config(args.resume)
+    else:
+        if not args.out:
+            raise ValueError("--out is required (or --resume DIR)")
+        data_spec = args.data
+        config = TrainConfig(model=args.model, policy=args.policy, steps=args.steps,
+                             seed=args.seed, batch=args.batch, lr=args.lr,
+                             optimizer=args.optimizer, checkpoint_every=args.checkpoint_every,
+                             loss_scale=args.loss_scale, monitor=args.monitor,
+                             monitor_every=args.monitor_every,
+                             whatif=tuple(f.strip() for f in args.whatif.split(",")
+                                          if f.strip()))
+        if config.whatif and not config.monitor:
+            raise ValueError("--whatif needs --monitor (what-if statistics are monitor "
+                             "statistics)")
     config.check()
-    data = _dataset(args.data, args.seed)
+    data = _dataset(data_spec, config.seed)
     if data["train_x"].shape[1] != 64:
-        raise ValueError(f"the models take 64 features (8x8 images); {args.data} has "
+        raise ValueError(f"the models take 64 features (8x8 images); {data_spec} has "
                          f"{data['train_x'].shape[1]}")
     start = time.perf_counter()
     try:
         summary = train(config, data, out=args.out, progress=not args.no_progress,
-                        argv=getattr(args, "command_line", None))
+                        argv=getattr(args, "command_line", None), resume=bool(args.resume),
+                        data_spec=data_spec)
     except TrainingStopped as stop:
         kept = stop.checkpoint or "none (no checkpoint had been written yet)"
         print(f"numprec: training stopped: {stop}; last good checkpoint: {kept}; partial "

@@ -20,7 +20,9 @@ from ..amp import GradScaler, StaticLossScaler, autocast, get_policy
 from ..autodiff import Tensor, manual_seed, no_grad
 from ..formats import get_format
 from ..monitor import Monitor
-from .manifest import new_manifest, write_manifest
+from ..policy.streams import set_streams_state, streams_state
+from .manifest import new_manifest, read_manifest, write_manifest
+from .resume import load_resume, load_scaler_state, save_resume, scaler_state
 from .models import build_model
 from .outputs import save_checkpoint, write_json, write_metrics
 
@@ -93,12 +95,23 @@ def make_scaler(policy, override=None):
     return None
 
 
-def _batches(n: int, batch: int, rng: np.random.Generator):
-    """Endless batches: a fresh permutation each epoch, the last partial batch dropped."""
-    while True:
-        order = rng.permutation(n)
-        for start in range(0, n - batch + 1, batch):
-            yield order[start:start + batch]
+class BatchStream:
+    """Endless batches: a fresh permutation each epoch, the last partial batch dropped. Its
+    state (generator, permutation, position) pickles with it: a resumed run draws on."""
+
+    def __init__(self, n: int, batch: int, rng: np.random.Generator):
+        self.n, self.batch, self.rng = n, batch, rng
+        self.order, self.start = None, n  # no epoch drawn yet
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> np.ndarray:
+        if self.order is None or self.start > self.n - self.batch:
+            self.order, self.start = self.rng.permutation(self.n), 0
+        index = self.order[self.start:self.start + self.batch]
+        self.start += self.batch
+        return index
 
 
 def evaluate(model, images, labels, policy) -> float:
@@ -119,12 +132,14 @@ def _progress(steps: int, enabled: bool):
 
 
 def train(config: TrainConfig, data: dict, out: str | None = None, progress: bool = False,
-          argv=None) -> dict:
+          argv=None, resume: bool = False, data_spec: str | None = None) -> dict:
     """Run the training; returns the summary. With `out`, the run directory gets run.json (the
-    manifest), summary.json, metrics.parquet, checkpoint.npz and, with config.monitor,
-    tensors.parquet and exponents.parquet; a run that stops on non-finite numbers writes them
-    all (up to the step it reached) and raises TrainingStopped naming the first op that
-    produced a NaN or inf."""
+    manifest), summary.json, metrics.parquet, checkpoint.npz (the parameters), resume.pkl
+    (everything a resumed run needs) and, with config.monitor, tensors.parquet and
+    exponents.parquet; a run that stops on non-finite numbers writes them all (up to the step
+    it reached) and raises TrainingStopped naming the first op that produced a NaN or inf.
+    resume=True continues the run in `out` from its last checkpoint: the result is bit-identical
+    to a run that was never interrupted."""
     config.check()
     policy = get_policy(config.policy)
     manual_seed(config.seed)
@@ -132,20 +147,44 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
     optimizer = OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, policy=policy)
     scaler = make_scaler(policy, config.loss_scale)
     loss_fn = nn.CrossEntropyLoss()
-    batches = _batches(len(data["train_x"]), config.batch, np.random.default_rng(config.seed))
+    batches = BatchStream(len(data["train_x"]), config.batch, np.random.default_rng(config.seed))
     checkpoint = os.path.join(out, "checkpoint.npz") if out else None
-    manifest = None
-    if out:
+    manifest, saved = None, None
+    if resume:
+        if not out:
+            raise ValueError("resume needs the run directory (out)")
+        saved = load_resume(out)
+        model.load_state_dict(saved["params"])
+        optimizer.load_state_dict(saved["optimizer"])
+        load_scaler_state(scaler, saved["scaler"])
+        batches = saved["batches"]
+        set_streams_state(saved["streams"])
+        manifest = read_manifest(out)
+        manifest["resumed"] = manifest.get("resumed", []) + [
+            {"from_step": saved["step"], "command_line": list(argv or []), "at": _now()}]
+        manifest["status"] = "running"
+        write_manifest(out, manifest)
+    elif out:
         os.makedirs(out, exist_ok=True)
         manifest = new_manifest(_plain(config), argv)
+        manifest["data"] = data_spec
         write_manifest(out, manifest)
     monitor = None
     if config.monitor:
         monitor = Monitor(model, optimizer, scaler, every=config.monitor_every,
                           whatif=config.whatif)
         monitor.step_count = 1  # the loop counts steps from 1
+        if saved is not None:
+            monitor.load_state_dict(saved["monitor"])
     rows, skipped, last_good, loss_value, bar = [], 0, None, float("nan"), \
         _progress(config.steps, progress)
+    first_step = 1
+    if saved is not None:
+        rows, skipped, last_good, loss_value = (list(saved["rows"]), saved["skipped"],
+                                                saved["last_good"], saved["loss_value"])
+        first_step = saved["step"] + 1
+        if bar is not None:
+            bar.update(saved["step"])
     summary = {"policy": policy.name, "model": config.model, "config": _plain(config),
                "requested_steps": config.steps,
                "loss_scaler": type(scaler).__name__ if scaler is not None else None}
@@ -153,7 +192,7 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
     try:
         with monitor if monitor is not None else contextlib.nullcontext():
             try:
-                for step in range(1, config.steps + 1):
+                for step in range(first_step, config.steps + 1):
                     loss_value, found_inf = _one_step(step, data, batches, model, loss_fn,
                                                       optimizer, scaler, policy, last_good)
                     skipped += found_inf
@@ -164,6 +203,13 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
                                        or step == config.steps):
                         save_checkpoint(checkpoint, model, step)
                         last_good = f"{checkpoint} (step {step})"
+                        save_resume(out, {
+                            "step": step, "params": model.state_dict(),
+                            "optimizer": optimizer.state_dict(),
+                            "scaler": scaler_state(scaler), "batches": batches,
+                            "streams": streams_state(), "rows": rows, "skipped": skipped,
+                            "last_good": last_good, "loss_value": loss_value,
+                            "monitor": monitor.state_dict() if monitor is not None else None})
                     if bar is not None:
                         bar.update(1)
                         if step % 10 == 0:

@@ -5,8 +5,10 @@ default.
     rounding   numprec.round / encode against ml_dtypes, gfloat, pychop, NumPy and a memory copy
     matmul     the accumulation models' rounded multiply-adds per second against NumPy's BLAS
     training   the engine's training step per precision preset, against PyTorch CPU
+    monitor    the training step with and without a numprec.monitor.Monitor
 """
 BENCHMARKS = {"rounding": "numprec.studies.bench.rounding",
               "matmul": "numprec.studies.bench.matmul",
-              "training": "numprec.studies.bench.training"}
+              "training": "numprec.studies.bench.training",
+              "monitor": "numprec.studies.bench.monitor"}
 
