@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -72,6 +74,40 @@ class _Entry:
         self.counted = False
 
 
+class _ValueJobs:
+    """Value statistics computed on one background thread while training goes on.
+
+    The compiled pass releases the GIL (nogil), so on a machine with a spare core it costs the
+    training thread almost nothing. The arrays it reads are the engine's (never modified after
+    an op made them). At most `depth` jobs wait: the oldest is then waited for, so a slow
+    machine does not pile up steps (and their arrays) in memory. Results are collected in
+    submission order, and they do not depend on timing: the same run gives the same tables.
+    """
+
+    def __init__(self, kernel, depth: int = 2):
+        self._kernel, self.depth = kernel, depth
+        self._pool = None
+        self._pending = deque()
+
+    def submit(self, step, keys, rows, with_values, arrays, sequence):
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="numprec-monitor")
+        future = self._pool.submit(self._kernel.batch, arrays)
+        self._pending.append((future, (step, keys, rows, with_values, sequence)))
+
+    def drain(self, collect, keep: int = 0):
+        """Hand jobs to collect(result), oldest first: every finished one, and the others (by
+        waiting for them) until at most `keep` wait."""
+        while self._pending and (len(self._pending) > keep or self._pending[0][0].done()):
+            future, (step, keys, rows, with_values, sequence) = self._pending.popleft()
+            collect((step, keys, rows, with_values, future.result(), sequence))
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
 class Monitor:
     """Record per-step, per-tensor statistics of a model's training (see the module docstring).
 
@@ -116,10 +152,11 @@ class Monitor:
             self._params[id(param)] = (layer, tensor)
         self._modules = list(model.named_modules())
         self.step_count = 0
-        self.first_nonfinite = None
+        self._first = None
         self._inside = False
         self.active = False
         self._kernel = StatsKernel()
+        self._jobs = _ValueJobs(self._kernel)
         self._keys, self._key_index, self._wanted = [], {}, {}
         self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
         self._hist_parts = []
@@ -138,6 +175,8 @@ class Monitor:
     def __exit__(self, *exc):
         if self._entries or self._loss is not None:
             self._finish_step(skipped=False, partial=True)
+        self._jobs.drain(self._collect)
+        self._jobs.close()
         observe.remove_observer(self)
         self._inside = False
         self.active = False
@@ -268,7 +307,7 @@ class Monitor:
         if index is not None:
             entry = self._values(index, out.data, rec.exact)
             self._flags(entry, rec.flags, out.data.size)
-        if self.first_nonfinite is None:
+        if self._first is None:
             self._sequence.append(("forward", rec.op, layer, name, out.data, forward_reason,
                                    (rec,)))
 
@@ -286,7 +325,7 @@ class Monitor:
             index = self._key(owner_layer, name, kind)
             if index is not None:
                 self._flags(self._entry(index), flags, np.size(grad))
-            if self.first_nonfinite is None:
+            if self._first is None:
                 self._sequence.append(("backward", rec.op, owner_layer, name, grad,
                                        backward_reason, (rec, grad, flags)))
 
@@ -317,7 +356,7 @@ class Monitor:
             delta = np.asarray(rec.new, dtype=np.float64) - np.asarray(rec.old, dtype=np.float64)
             entry = self._values(index, delta, np.asarray(rec.target) - rec.old)
             entry.stagnation = stagnation_frac(rec.old, rec.target, rec.new)
-        if self.first_nonfinite is None:
+        if self._first is None:
             self._sequence.append(("update", "store_weight", layer, name, rec.new, update_reason,
                                    (rec.target, rec.new, rec.param.format, "weight")))
 
@@ -328,7 +367,7 @@ class Monitor:
         if index is not None:
             entry = self._values(index, rec.new, rec.target)
             self._flags(entry, rec.flags, np.size(rec.new))
-        if self.first_nonfinite is None:
+        if self._first is None:
             self._sequence.append(("update", "store_state", layer, name, rec.new, update_reason,
                                    (rec.target, rec.new, rec.fmt, rec.name)))
 
@@ -337,40 +376,62 @@ class Monitor:
             return
         self._finish_step(rec.skipped)
 
-    def _locate_nonfinite(self):
-        """The first op of this step (engine order) whose result holds a NaN or inf."""
-        for phase, op, layer, tensor, array, reason, args in self._sequence:
+    def _locate_nonfinite(self, sequence, step):
+        """The first op of a step (engine order) whose result holds a NaN or inf."""
+        for phase, op, layer, tensor, array, reason, args in sequence or ():
             if not np.all(np.isfinite(array)):
-                self.first_nonfinite = {"step": self.step_count, "pass": phase, "op": op,
-                                        "layer": layer, "tensor": tensor,
-                                        "reason": reason(*args)}
+                self._first = {"step": step, "pass": phase, "op": op, "layer": layer,
+                               "tensor": tensor, "reason": reason(*args)}
                 return
+
+    def _collect(self, result):
+        """A finished background job: its rows and histogram join the tables in step order."""
+        step, keys, rows, with_values, stats, sequence = result
+        rows[with_values, :_N_VALUE] = stats.vectors
+        self._blocks.append((step, keys, rows))
+        if stats.segments.size:
+            self._hist_parts.append((step, keys[with_values][stats.segments], stats.exponents,
+                                     stats.counts))
+        if self._first is None and sequence is not None and np.any(stats.vectors[:, 1:3] > 0):
+            self._locate_nonfinite(sequence, step)
+
+    @property
+    def first_nonfinite(self):
+        """The first op, layer and pass that produced a NaN or inf on a recorded step (step,
+        pass, op, layer, tensor, reason), or None."""
+        self._jobs.drain(self._collect)
+        return self._first
+
+    @first_nonfinite.setter
+    def first_nonfinite(self, value):
+        self._first = value
 
     # --- per-step rows -------------------------------------------------------------------------
     def _finish_step(self, skipped: bool, partial: bool = False):
         step = self.step_count
         if self.active:
-            nonfinite = self._emit(step, skipped)
-            # a NaN or inf shows in a statistic, a skipped step, a bad loss, or a step cut short
-            if self.first_nonfinite is None and (nonfinite or skipped or partial or (
+            self._emit(step, skipped)
+            # a NaN or inf shows in a skipped step, a bad loss or a step cut short (here), or in
+            # a value statistic (when the background job's rows join: _collect)
+            if self._first is None and (skipped or partial or (
                     self._loss is not None and not np.isfinite(self._loss))):
-                self._locate_nonfinite()
+                self._jobs.drain(self._collect)  # an earlier step may hold the first one
+                if self._first is None:
+                    self._locate_nonfinite(self._sequence, step)
         self._reset_step()
         if not partial:
             self.step_count += 1
             self._update_active()
 
-    def _emit(self, step, skipped) -> bool:
-        """Append this step's rows; True when a recorded tensor held a NaN or inf."""
-        nonfinite = False
+    def _emit(self, step, skipped) -> None:
+        """Append this step's rows. Events, stagnation and what-if rows are built here; the
+        value statistics (one compiled pass over every recorded array) run on a background
+        thread while the next step trains (see _ValueJobs); their rows join in step order."""
         entries = list(self._entries.items())
         if entries:
             width = len(self.stat_names)
             rows = np.full((len(entries), width), np.nan)
             with_values = [j for j, (_, e) in enumerate(entries) if e.values is not None]
-            stats = self._kernel.batch([entries[j][1].values for j in with_values])
-            rows[with_values, :_N_VALUE] = stats.vectors
-            nonfinite = bool(np.any(stats.vectors[:, 1:3] > 0))
             counts = np.zeros((len(entries), NCOUNTS), dtype=np.int64)
             if self._flag_rows:
                 np.add.at(counts, np.asarray(self._flag_rows), np.vstack(self._flag_counts))
@@ -379,16 +440,15 @@ class Monitor:
             sizes = [entries[j][1].size for j in counted]
             rows[counted, _EVENT_START:_EVENT_START + _N_EVENT] = event_stats(counts, sizes)
             rows[:, _STAGNATION] = [e.stagnation for _, e in entries]
-            if self.whatif:
+            if self.whatif:  # here, not in the background: it calls the parallel kernels
                 for j in with_values:
                     rows[j, len(STATS):] = whatif_vector(entries[j][1].whatif, self.whatif)
             keys = np.fromiter((index for index, _ in entries), dtype=np.int64,
                                count=len(entries))
-            self._blocks.append((step, keys, rows))
-            if stats.segments.size:
-                value_keys = keys[with_values]
-                self._hist_parts.append((step, value_keys[stats.segments], stats.exponents,
-                                         stats.counts))
+            self._jobs.submit(step, keys, rows, with_values,
+                              [entries[j][1].values for j in with_values],
+                              self._sequence if self._first is None else None)
+            self._jobs.drain(self._collect, keep=self._jobs.depth)
         if "run" in self.kinds:
             loss = np.nan if self._loss is None else self._loss  # NaN: the loss was NaN
             self._run_rows.append((step, "", "", "run", "loss", loss))
@@ -409,11 +469,11 @@ class Monitor:
                     last = state.history[-1] if state.history else np.nan
                     for stat, value in zip(SCALE_STATS, (state.scale, state.amax, last)):
                         self._run_rows.append((step, name, tensor, "scale", stat, float(value)))
-        return nonfinite
 
     # --- results -------------------------------------------------------------------------------
     def table(self) -> pd.DataFrame:
         """The tidy frame: step, layer, tensor, kind, stat, value (undefined stats left out)."""
+        self._jobs.drain(self._collect)
         frames = []
         if self._blocks:
             values = np.vstack([rows for _, _, rows in self._blocks])
@@ -446,6 +506,7 @@ class Monitor:
 
     def histograms(self) -> pd.DataFrame:
         """Exponent histograms: step, layer, tensor, kind, exponent (floor(log2|x|)), count."""
+        self._jobs.drain(self._collect)
         if not self._hist_parts:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
                 HISTOGRAM_COLUMNS, ("int64", object, object, object, "int64", "int64"))})
@@ -475,7 +536,8 @@ class Monitor:
     # --- resuming ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything recorded so far and the step counter (for checkpoints)."""
-        return {"step_count": self.step_count, "first_nonfinite": self.first_nonfinite,
+        self._jobs.drain(self._collect)
+        return {"step_count": self.step_count, "first_nonfinite": self._first,
                 "stat_names": list(self.stat_names), "keys": list(self._keys),
                 "blocks": [(s, k.copy(), r.copy()) for s, k, r in self._blocks],
                 "hist_parts": [(s, k.copy(), e.copy(), c.copy())
@@ -487,7 +549,8 @@ class Monitor:
             raise ValueError("Monitor.load_state_dict: the saved monitor recorded other "
                              "statistics (different whatif formats)")
         self.step_count = int(state["step_count"])
-        self.first_nonfinite = state["first_nonfinite"]
+        self._jobs.drain(self._collect)
+        self._first = state["first_nonfinite"]
         self._keys = [tuple(k) for k in state["keys"]]
         self._key_index = {k: i for i, k in enumerate(self._keys)}
         self._wanted = {k: True for k in self._keys}

@@ -48,8 +48,9 @@ def whatif_stats(x, fmt, scaled: bool = False) -> np.ndarray:
     clipped = np.count_nonzero(np.abs(finite) > fmt.max) if not scaled else np.count_nonzero(
         np.abs(finite * scale) > fmt.max)
     error = q - finite
-    signal = float(np.dot(finite, finite))
-    noise = float(np.dot(error, error))
+    # plain sums, not np.dot: BLAS would wake its threads for a few thousand products
+    signal = float(np.sum(finite * finite))
+    noise = float(np.sum(error * error))
     rel_error = math.sqrt(noise / signal) if signal > 0 else (0.0 if noise == 0 else math.inf)
     if noise == 0:
         sqnr = math.inf
