@@ -19,7 +19,9 @@ import numpy as np
 from ..ops.flags import Flags
 from ..policy.arithmetic import OpArithmetic
 from ..policy.casting import WEAK, contains, counting, round_to, widest
+from ..formats import get_format
 from ..policy.context import current_policy
+from ..policy.loader import get_policy
 from .context import current_layer, is_grad_enabled
 from .observe import BackwardRecord, ForwardRecord, notify, observing
 from .shapes import unbroadcast
@@ -33,6 +35,51 @@ _NOT_COUNTING = contextlib.nullcontext()
 def _counting(flags):
     """Count into flags (an observed op), or leave counting as it is (None)."""
     return _NOT_COUNTING if flags is None else counting(flags)
+
+
+def _float64_arithmetic(op_class, formats):
+    """The arithmetic of an op class under the fp64 policy: nothing is rounded."""
+    policy = get_policy("fp64")
+    return OpArithmetic(policy.pass_for(op_class, "forward"), formats, policy)
+
+
+class _Recompute:
+    """An op's forward pass again, in float64 on the same operand values (the float64
+    shadow's re-anchored reference); data movement ops are exact and give None."""
+
+    __slots__ = ("forward", "op_class", "values", "formats", "attrs")
+
+    def __init__(self, forward, op_class, values, formats, attrs):
+        self.forward, self.op_class, self.values = forward, op_class, values
+        self.formats, self.attrs = formats, attrs
+
+    def __call__(self):
+        if self.op_class is None:
+            return None
+        k = _float64_arithmetic(self.op_class, self.formats)
+        with np.errstate(all="ignore"), counting(None):
+            result = self.forward(*self.values, k=k, **self.attrs)
+        raw = result[0] if isinstance(result, tuple) else result
+        return np.asarray(raw, dtype=np.float64)
+
+
+class _RecomputeGrad:
+    """An op's gradient rule for operand i again, in float64 on the same incoming gradient,
+    output and inputs as the emulated backward pass used."""
+
+    __slots__ = ("rules", "op_class", "grad", "raw", "xs", "attrs", "aux")
+
+    def __init__(self, rules, op_class, grad, raw, xs, attrs, aux):
+        self.rules, self.op_class, self.grad, self.raw = rules, op_class, grad, raw
+        self.xs, self.attrs, self.aux = xs, attrs, aux
+
+    def __call__(self, index):
+        if self.op_class is None:
+            return None
+        k = _float64_arithmetic(self.op_class, tuple(get_format("fp64") for _ in self.xs))
+        with np.errstate(all="ignore"), counting(None):
+            gi = self.rules[index](self.grad, self.raw, *self.xs, k=k, **self.attrs, **self.aux)
+        return np.asarray(unbroadcast(gi, np.shape(self.xs[index])), dtype=np.float64)
 
 
 def _operand(value):
@@ -98,7 +145,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
         if arith is None:
             in_fmts = cast_flags = (None,) * len(xs)
         notify(ForwardRecord(op, op_class, current_layer(), out, tensors, xs, in_fmts,
-                             cast_flags, exact_values, result_flags))
+                             cast_flags, exact_values, result_flags,
+                             _Recompute(forward, op_class, values, formats, attrs)))
     if not is_grad_enabled() or not any(t is not None and t.requires_grad for t in parents):
         return out
     rules = rules_for(op, len(xs))
@@ -134,7 +182,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
             grad_flag_list.append(flags)
         if watching:
             notify(BackwardRecord(op, op_class, layer, out_ref(), g, grad_flags, parents,
-                                  tuple(grads), tuple(grad_flag_list)))
+                                  tuple(grads), tuple(grad_flag_list),
+                                  _RecomputeGrad(rules, op_class, g, raw, xs, attrs, aux)))
         return grads
 
     out.requires_grad = True

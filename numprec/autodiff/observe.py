@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .context import current_layer
 
 _observers: list = []
+_exclusive: list = []  # while set, only its last observer hears anything (exclusive())
 
 
 def add_observer(observer) -> None:
@@ -37,6 +38,8 @@ def remove_observer(observer) -> None:
 
 def observing() -> bool:
     """True while a registered observer is active (the engine then counts and reports)."""
+    if _exclusive:
+        return bool(_exclusive[-1].active)
     for observer in _observers:
         if observer.active:
             return True
@@ -46,7 +49,9 @@ def observing() -> bool:
 def step_ended(optimizer, skipped: bool) -> None:
     """An optimizer step ended: every registered observer hears it, active or not (an observer
     that records some steps counts them all)."""
-    if _observers:
+    if _exclusive:
+        _exclusive[-1].notify(StepRecord(optimizer, skipped))
+    elif _observers:
         record = StepRecord(optimizer, skipped)
         for observer in tuple(_observers):
             observer.notify(record)
@@ -54,9 +59,29 @@ def step_ended(optimizer, skipped: bool) -> None:
 
 def notify(record) -> None:
     """Hand a record to every active observer."""
+    if _exclusive:
+        if _exclusive[-1].active:
+            _exclusive[-1].notify(record)
+        return
     for observer in tuple(_observers):
         if observer.active:
             observer.notify(record)
+
+
+class exclusive:
+    """Inside, only `observer` hears the engine (the float64 shadow's twin model trains beside
+    the run without the run's monitors seeing it)."""
+
+    def __init__(self, observer):
+        self.observer = observer
+
+    def __enter__(self):
+        _exclusive.append(self.observer)
+        return self.observer
+
+    def __exit__(self, *exc):
+        _exclusive.pop()
+        return False
 
 
 @dataclass(slots=True)
@@ -66,7 +91,8 @@ class ForwardRecord:
     input_formats: the format each input was cast to (None: not cast); cast_flags: the Flags of
     each cast (None where nothing was rounded); exact: the result before its final rounding
     (float64, or the accumulator's values); flags: everything rounded on the way from the cast
-    inputs to the output (accumulation, arithmetic, final rounding)."""
+    inputs to the output (accumulation, arithmetic, final rounding); recompute(): the op again
+    in float64 on the same operand values, nothing rounded (None for data movement)."""
     op: str
     op_class: str | None
     layer: str
@@ -77,6 +103,7 @@ class ForwardRecord:
     cast_flags: tuple
     exact: object
     flags: object
+    recompute: object = None
 
 
 @dataclass(slots=True)
@@ -84,7 +111,9 @@ class BackwardRecord:
     """One op's backward pass: `output` is the op's output tensor, `grad` its gradient after the
     cast to the backward input format (grad_flags: that cast's Flags); for each operand that
     needs a gradient, `grads[i]` is the gradient the op produced for it (rounded to the
-    operand's format) and `flags[i]` what rounding it raised; None for the others."""
+    operand's format) and `flags[i]` what rounding it raised; None for the others.
+    recompute(i): the rule for operand i again in float64 on the same incoming gradient, output
+    and inputs (None for data movement)."""
     op: str
     op_class: str | None
     layer: str
@@ -94,6 +123,7 @@ class BackwardRecord:
     operands: tuple
     grads: tuple
     flags: tuple
+    recompute: object = None
 
 
 @dataclass(slots=True)
@@ -143,6 +173,6 @@ class StepRecord:
     skipped: bool
 
 
-__all__ = ["add_observer", "remove_observer", "observing", "notify", "step_ended", "current_layer",
+__all__ = ["add_observer", "remove_observer", "observing", "notify", "step_ended", "exclusive", "current_layer",
            "ForwardRecord", "BackwardRecord", "GradRecord", "UnscaleRecord", "WeightRecord",
            "StateRecord", "StepRecord"]

@@ -34,6 +34,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--whatif", default="", metavar="FMT,FMT",
                         help="with --monitor: formats to evaluate every tensor in "
                              "(e.g. e4m3,e5m2)")
+    parser.add_argument("--shadow", choices=("re-anchored", "free"), default=None,
+                        help="a float64 shadow: re-anchored (each op again in float64 on the "
+                             "run's inputs) or free (a float64 twin trained in lockstep); "
+                             "writes shadow.parquet")
     parser.add_argument("--out", help="output folder (the run directory); required unless "
                         "--resume")
     parser.add_argument("--resume", metavar="DIR",
@@ -84,7 +88,7 @@ def run(args, out=None) -> int:
                              seed=args.seed, batch=args.batch, lr=args.lr,
                              optimizer=args.optimizer, checkpoint_every=args.checkpoint_every,
                              loss_scale=args.loss_scale, monitor=args.monitor,
-                             monitor_every=args.monitor_every,
+                             monitor_every=args.monitor_every, shadow=args.shadow,
                              whatif=tuple(f.strip() for f in args.whatif.split(",")
                                           if f.strip()))
         if config.whatif and not config.monitor:

@@ -190,10 +190,49 @@ def gradient_exponents(runs):
     return fig, pd.DataFrame(rows, columns=["run", "kind", "exponent", "count"])
 
 
+def shadow_error(runs):
+    """Mean relative error against the float64 shadow per layer tensor (activations,
+    gradients, weights, updates), the largest first."""
+    shadowed = [run for run in runs if run.shadow is not None and len(run.shadow)]
+    if not shadowed:
+        return None
+    frames = []
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(shadowed), squeeze=False,
+                                 figsize=(COLUMN_WIDTH * 1.3 * len(shadowed), 3.2))
+        for i, run in enumerate(shadowed):
+            ax = axes[0, i]
+            table = run.shadow
+            mean = (table.groupby(["layer", "tensor", "kind"], as_index=False)["value"].mean()
+                    .sort_values("value", ascending=False).head(14))
+            mean = mean[mean.value > 0]
+            labels = [f"{(r.layer or '(root)')} {r.tensor} ({r.kind})"
+                      for r in mean.itertuples()]
+            colors = [PALETTE[KIND_ORDER.index(k) % len(PALETTE)] for k in mean.kind]
+            ax.barh(range(len(mean)), mean.value, color=colors)
+            ax.set_yticks(range(len(mean)), labels)
+            ax.invert_yaxis()
+            ax.set_xscale("log")
+            mode = run.manifest.get("config", {}).get("shadow", "?")
+            ax.set_title(f"{run.label}: float64 shadow ({mode})")
+            ax.set_xlabel("mean relative error ||x - x64|| / ||x64||")
+            if mean.empty:
+                ax.text(0.5, 0.5, "every error is 0", transform=ax.transAxes, ha="center")
+            frames.append(mean.assign(run=run.label, mode=mode))
+        fig.tight_layout()
+    data = pd.concat(frames, ignore_index=True).rename(columns={"value": "mean_rel_error"})
+    return fig, data[["run", "mode", "layer", "tensor", "kind", "mean_rel_error"]]
+
+
+KIND_ORDER = ("activation", "grad", "weight", "update")
+
 FIGURES = (("loss", "Training loss of each run", loss_curves),
            ("loss_scale", "Loss scale and skipped steps", loss_scale),
            ("layer_events", "Per-layer event fractions over steps", layer_events),
            ("gradient_exponents", "Exponent histograms of the parameter gradients against "
-            "each format's range", gradient_exponents))
+            "each format's range", gradient_exponents),
+           ("shadow_error", "Where the error enters: mean relative error against the float64 "
+            "shadow, per layer tensor", shadow_error))
 
-__all__ = ["FIGURES", "loss_curves", "loss_scale", "layer_events", "gradient_exponents"]
+__all__ = ["FIGURES", "loss_curves", "loss_scale", "layer_events", "gradient_exponents",
+           "shadow_error"]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .files import atomic_folder, cell, markdown_table
 from .run_figures import FIGURES
+from ..monitor.shadow import ranking
 from .runs import load_runs
 from .style import save_all
 
@@ -74,6 +75,23 @@ def _event_summary(runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shadow_ranking(runs) -> pd.DataFrame:
+    """Per shadowed run, where the error enters: the ten (layer, tensor, kind, op) with the
+    largest mean relative error against the float64 shadow."""
+    frames = []
+    for run in runs:
+        if run.shadow is None or run.shadow.empty:
+            continue
+        top = ranking(run.shadow).head(10)
+        frames.append(top.assign(run=run.label, mode=run.manifest.get("config", {}).get(
+            "shadow", "?")))
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[["run", "mode", "layer", "tensor", "kind", "op", "mean_rel_error",
+                  "max_rel_error", "steps"]]
+
+
 def _html_table(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(v))}</td>" for v in row) + "</tr>"
@@ -101,7 +119,7 @@ def write_run_report(directories, out) -> Path:
             data.to_csv(work / "data" / f"{stem}.csv", index=False)
             figures.append((stem, caption))
         tables = {"runs": _run_table(runs), "failures": _failure_table(runs),
-                  "events": _event_summary(runs)}
+                  "events": _event_summary(runs), "shadow": _shadow_ranking(runs)}
         for name, frame in tables.items():
             frame.to_csv(work / "data" / f"{name}.csv", index=False)
         _write_markdown(work / "report.md", runs, figures, tables)
@@ -125,8 +143,14 @@ def _write_markdown(path, runs, figures, tables) -> None:
         lines += [f"![{caption}](figures/{stem}.png)", "",
                   f"*{caption}* (vector: [PDF](figures/{stem}.pdf), [SVG](figures/{stem}.svg); "
                   f"data: [CSV](data/{stem}.csv))", ""]
-    lines += ["## Shadow error", "", "No run of this report has a float64 shadow.", "",
-              "## Configurations", ""]
+    lines += ["## Shadow error", ""]
+    if tables["shadow"].empty:
+        lines += ["No run of this report has a float64 shadow (`numprec train --shadow "
+                  "re-anchored|free`).", ""]
+    else:
+        lines += ["Where the error enters (largest mean relative error first):", "",
+                  markdown_table(tables["shadow"]), ""]
+    lines += ["## Configurations", ""]
     for run in runs:
         lines += [f"- {run.label}: `{json.dumps(run.manifest.get('config', {}), sort_keys=True)}`"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -148,8 +172,14 @@ def _write_html(path, runs, figures, tables) -> None:
         parts.append(f"<figure id=\"{e(stem)}\"><img alt=\"{e(caption)}\" "
                      f"src=\"data:image/png;base64,{data}\"><figcaption>{e(caption)} "
                      f"(figures/{e(stem)}.pdf, .svg; data/{e(stem)}.csv)</figcaption></figure>")
-    parts += ["<h2>Shadow error</h2>", "<p>No run of this report has a float64 shadow.</p>",
-              "<h2>Configurations</h2>", "<ul>"]
+    parts.append("<h2>Shadow error</h2>")
+    if tables["shadow"].empty:
+        parts.append("<p>No run of this report has a float64 shadow (<code>numprec train "
+                     "--shadow re-anchored|free</code>).</p>")
+    else:
+        parts += ["<p>Where the error enters (largest mean relative error first):</p>",
+                  _html_table(tables["shadow"])]
+    parts += ["<h2>Configurations</h2>", "<ul>"]
     for run in runs:
         config = json.dumps({k: _clean(v) for k, v in run.manifest.get("config", {}).items()},
                             sort_keys=True)

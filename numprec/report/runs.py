@@ -21,6 +21,7 @@ class Run:
     metrics: pd.DataFrame
     tensors: pd.DataFrame | None
     exponents: pd.DataFrame | None
+    shadow: pd.DataFrame | None = None
 
     @property
     def policy(self) -> str:
@@ -70,8 +71,13 @@ def load_run(directory) -> Run:
     if os.path.isfile(exponents_path):
         exponents = _parquet(exponents_path, ("step", "layer", "tensor", "kind", "exponent",
                                               "count"))
+    shadow = None
+    shadow_path = os.path.join(directory, "shadow.parquet")
+    if os.path.isfile(shadow_path):
+        shadow = _parquet(shadow_path, ("step", "layer", "tensor", "kind", "op", "stat",
+                                        "value"))
     label = os.path.basename(os.path.normpath(directory)) or directory
-    return Run(label, directory, manifest, summary, metrics, tensors, exponents)
+    return Run(label, directory, manifest, summary, metrics, tensors, exponents, shadow)
 
 
 def load_runs(directories) -> list:

@@ -20,6 +20,7 @@ from ..amp import GradScaler, StaticLossScaler, autocast, get_policy
 from ..autodiff import Tensor, manual_seed, no_grad
 from ..formats import get_format
 from ..monitor import Monitor
+from ..monitor.shadow import SHADOW_MODES, Shadow
 from ..policy.streams import set_streams_state, streams_state
 from .manifest import new_manifest, read_manifest, write_manifest
 from .resume import load_resume, load_scaler_state, save_resume, scaler_state
@@ -51,6 +52,7 @@ class TrainConfig:
     monitor: bool = False      # record numprec.monitor tables (tensors/exponents.parquet)
     monitor_every: int = 1
     whatif: tuple = ()         # formats the monitor evaluates every tensor in
+    shadow: object = None      # None, "re-anchored" or "free": the float64 shadow
 
     def check(self) -> None:
         for name in ("steps", "batch", "checkpoint_every", "monitor_every"):
@@ -65,6 +67,9 @@ class TrainConfig:
         parse_loss_scale(self.loss_scale)
         for fmt in self.whatif:
             get_format(fmt)  # an unknown format fails here, before training
+        if self.shadow is not None and self.shadow not in SHADOW_MODES:
+            raise ValueError(f"unknown shadow mode {self.shadow!r}; valid: "
+                             f"{', '.join(SHADOW_MODES)}")
 
 
 def parse_loss_scale(value):
@@ -176,6 +181,12 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
         monitor.step_count = 1  # the loop counts steps from 1
         if saved is not None:
             monitor.load_state_dict(saved["monitor"])
+    shadow = None
+    if config.shadow is not None:
+        shadow = Shadow(model, optimizer, scaler, mode=config.shadow)
+        shadow.step_count = 1
+        if saved is not None:
+            shadow.load_state_dict(saved["shadow"])
     rows, skipped, last_good, loss_value, bar = [], 0, None, float("nan"), \
         _progress(config.steps, progress)
     first_step = 1
@@ -190,11 +201,17 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
                "loss_scaler": type(scaler).__name__ if scaler is not None else None}
     stopped = None
     try:
-        with monitor if monitor is not None else contextlib.nullcontext():
+        with contextlib.ExitStack() as watching:
+            for observer in (monitor, shadow):
+                if observer is not None:
+                    watching.enter_context(observer)
             try:
                 for step in range(first_step, config.steps + 1):
-                    loss_value, found_inf = _one_step(step, data, batches, model, loss_fn,
-                                                      optimizer, scaler, policy, last_good)
+                    loss_value, found_inf, batch = _one_step(step, data, batches, model,
+                                                             loss_fn, optimizer, scaler, policy,
+                                                             last_good)
+                    if shadow is not None and shadow.mode == "free":
+                        shadow.twin_step(*batch, loss_fn)
                     skipped += found_inf
                     rows += [(step, "loss", loss_value), (step, "skipped", float(found_inf)),
                              (step, "loss_scale", scaler.get_scale() if scaler else 1.0),
@@ -209,7 +226,8 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
                             "scaler": scaler_state(scaler), "batches": batches,
                             "streams": streams_state(), "rows": rows, "skipped": skipped,
                             "last_good": last_good, "loss_value": loss_value,
-                            "monitor": monitor.state_dict() if monitor is not None else None})
+                            "monitor": monitor.state_dict() if monitor is not None else None,
+                            "shadow": shadow.state_dict() if shadow is not None else None})
                     if bar is not None:
                         bar.update(1)
                         if step % 10 == 0:
@@ -239,6 +257,8 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
         _write_outputs(out, summary, rows)
         if monitor is not None:
             monitor.save(out)
+        if shadow is not None:
+            shadow.save(out)
         manifest.update(status=summary["status"], first_nonfinite=first,
                         finished=_now(), outputs=sorted(os.listdir(out)))
         write_manifest(out, manifest)
@@ -275,7 +295,7 @@ def _one_step(step, data, batches, model, loss_fn, optimizer, scaler, policy, la
         raise TrainingStopped(f"the loss became {loss_value} at step {step} (the forward "
                               f"pass overflowed or diverged); training stopped",
                               step, last_good)
-    return loss_value, _backward_and_step(loss, optimizer, scaler, step, last_good)
+    return loss_value, _backward_and_step(loss, optimizer, scaler, step, last_good), (x, y)
 
 
 def _backward_and_step(loss, optimizer, scaler, step, last_good) -> bool:

@@ -16,7 +16,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     ok = root / "amp <b>&"  # a label that must be escaped
     train(TrainConfig(policy="fp16-amp", steps=4, monitor=True, whatif=("e4m3",),
-                      checkpoint_every=2), data, out=str(ok))
+                      checkpoint_every=2, shadow="re-anchored"), data, out=str(ok))
     failed = root / "fp16"
     with pytest.raises(TrainingStopped, match="first NaN/inf at step"):
         train(TrainConfig(policy="fp16", steps=6, monitor=True), data, out=str(failed))
@@ -57,6 +57,13 @@ def test_the_report_has_every_file_and_figure(runs, tmp_path):
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     for stem, _, _ in FIGURES:
         assert f"figures/{stem}.png" in markdown
+
+
+def test_the_shadow_ranking_is_in_the_report(runs, tmp_path):
+    report = write_run_report([str(r) for r in runs], tmp_path / "rep")
+    ranking = (report.parent / "data" / "shadow.csv").read_text().splitlines()
+    assert ranking[0].startswith("run,mode,layer,tensor,kind,op,mean_rel_error")
+    assert len(ranking) > 3 and "Where the error enters" in report.read_text()
 
 
 def test_every_string_from_a_run_is_escaped(runs, tmp_path):

@@ -1,6 +1,6 @@
 """A run killed with SIGKILL and resumed from its last checkpoint ends bit-identical to one
 never interrupted: parameters, optimizer and scaler state, every random stream, the batch
-position, the metrics and the monitor tables."""
+position, the metrics, the monitor tables and the float64 twin of the free shadow."""
 import json
 import os
 import signal
@@ -17,7 +17,7 @@ from numprec.training import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 ARGS = ["--policy", "fp16-amp", "--steps", "240", "--checkpoint-every", "40", "--monitor",
-        "--no-progress", "--lr", "3e-3"]
+        "--shadow", "free", "--no-progress", "--lr", "3e-3"]
 
 
 def _env():
@@ -72,7 +72,7 @@ def test_the_resumed_run_is_bit_identical(runs):
     assert a[1] == b[1] == 240
     for name in a[0]:
         np.testing.assert_array_equal(a[0][name], b[0][name])
-    for table in ("metrics.parquet", "tensors.parquet", "exponents.parquet"):
+    for table in ("metrics.parquet", "tensors.parquet", "exponents.parquet", "shadow.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(whole / table),
                                       pd.read_parquet(killed / table))
     one, two = (json.loads((d / "summary.json").read_text()) for d in (whole, killed))
