@@ -205,6 +205,7 @@ class Monitor:
         self._tags = {}
         self._op_counts = {}
         self._loss = None
+        self._step_grad_kind = None
 
     def _key(self, layer, tensor, kind):
         """The index of (layer, tensor, kind), or None when the filters leave it out."""
@@ -249,6 +250,14 @@ class Monitor:
 
     @property
     def _grad_kind(self):
+        """grad_scaled while a loss scaler scales the backward pass by a scale other than 1
+        (the scale holds still from scale() to update(): computed once per step)."""
+        kind = self._step_grad_kind
+        if kind is None:
+            kind = self._step_grad_kind = self._find_grad_kind()
+        return kind
+
+    def _find_grad_kind(self):
         scaler = self.scaler
         if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
             return "grad"
@@ -354,7 +363,8 @@ class Monitor:
         index = self._key(layer, name, "update")
         if index is not None:
             delta = np.asarray(rec.new, dtype=np.float64) - np.asarray(rec.old, dtype=np.float64)
-            entry = self._values(index, delta, np.asarray(rec.target) - rec.old)
+            intended = np.asarray(rec.target) - rec.old if self.whatif else None
+            entry = self._values(index, delta, intended)
             entry.stagnation = stagnation_frac(rec.old, rec.target, rec.new)
         if self._first is None:
             self._sequence.append(("update", "store_weight", layer, name, rec.new, update_reason,

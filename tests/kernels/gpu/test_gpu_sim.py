@@ -49,7 +49,7 @@ def run_cases(tmp_path, simulator: bool, cases=CASES):
 
 def test_case_files_exist():
     assert set(CASES) == {f"tests/kernels/gpu/gpu_{name}_cases.py"
-                          for name in ("rounding", "dispatch", "arith", "accum")}
+                          for name in ("rounding", "dispatch", "arith", "accum", "monitor")}
 
 
 class _SimulatedCaseFile:
@@ -75,6 +75,10 @@ class TestAccumCases(_SimulatedCaseFile):
 
 class TestDispatchCases(_SimulatedCaseFile):
     name, minimum = "dispatch", 19
+
+
+class TestMonitorCases(_SimulatedCaseFile):
+    name, minimum = "monitor", 4
 
 
 def test_every_case_file_has_its_test_class():
