@@ -3,8 +3,9 @@ document (each writes its files atomically).
 
     python analysis/regenerate.py [NAME ...]     (no NAME: all of them, in this order)
 
-NAMEs: study_rounding (numprec study rounding), bench_rounding, bench_matmul, bench_training
-(numprec bench NAME). The GPU report, reports/gpu, comes from analysis/gpu_check.py on a machine
+NAMEs: observation (what `make report` runs: two monitored, shadowed training runs into runs/,
+then numprec report), study_rounding (numprec study rounding), bench_rounding, bench_matmul,
+bench_training, bench_monitor (numprec bench NAME). The GPU report, reports/gpu, comes from analysis/gpu_check.py on a machine
 with a GPU. Run from the repository root.
 """
 from __future__ import annotations
@@ -13,11 +14,20 @@ import sys
 
 from numprec.cli import main as numprec
 
+_OBSERVE = ["--monitor", "--shadow", "re-anchored", "--steps", "400", "--no-progress"]
+# name -> the commands, each with the exit statuses that let it go on (a training run that
+# stops on non-finite numbers exits 1 with its outputs written: the fp16 run does)
 REPORTS = {
-    "study_rounding": ["study", "rounding", "--out", "reports/study_rounding"],
-    "bench_rounding": ["bench", "rounding", "--out", "reports"],
-    "bench_matmul": ["bench", "matmul", "--out", "reports"],
-    "bench_training": ["bench", "training", "--out", "reports"],
+    "observation": [(["train", "--policy", "fp16", *_OBSERVE, "--out", "runs/fp16"], (0, 1)),
+                    (["train", "--policy", "fp16-amp", *_OBSERVE, "--out", "runs/fp16-amp"],
+                     (0,)),
+                    (["report", "runs/fp16", "runs/fp16-amp", "--out", "reports/observation"],
+                     (0,))],
+    "study_rounding": [(["study", "rounding", "--out", "reports/study_rounding"], (0,))],
+    "bench_rounding": [(["bench", "rounding", "--out", "reports"], (0,))],
+    "bench_matmul": [(["bench", "matmul", "--out", "reports"], (0,))],
+    "bench_training": [(["bench", "training", "--out", "reports"], (0,))],
+    "bench_monitor": [(["bench", "monitor", "--out", "reports"], (0,))],
 }
 
 
@@ -29,10 +39,11 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     for name in names:
-        print(f"== numprec {' '.join(REPORTS[name])}", flush=True)
-        code = numprec(REPORTS[name])
-        if code:
-            return code
+        for argv, ok in REPORTS[name]:
+            print(f"== numprec {' '.join(argv)}", flush=True)
+            code = numprec(argv)
+            if code not in ok:
+                return code
     return 0
 
 

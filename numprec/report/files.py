@@ -28,7 +28,9 @@ def markdown_table(frame, columns=None, headers=None, digits: int = 4) -> str:
     headers = list(headers or columns)
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in frame[columns].itertuples(index=False):
-        lines.append("| " + " | ".join(cell(v, digits) for v in row) + " |")
+        # a | inside a cell would end it: escaped
+        lines.append("| " + " | ".join(cell(v, digits).replace("|", "\\|") for v in row)
+                     + " |")
     return "\n".join(lines)
 
 

@@ -115,7 +115,7 @@ def layer_events(runs):
                     shown = line.value.where(line.value > 0)  # zeros have no place on log axes
                     ax.plot(line.step, shown, color=PALETTE[k % len(PALETTE)],
                             linestyle=LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)],
-                            marker=marker_for(len(line)), markersize=3,
+                            marker=marker_for(int((line.value > 0).sum())), markersize=3,
                             label=f"{where} {group}")
                 ax.set_yscale("log")
                 ax.set_ylim(FRACTION_FLOOR, 1.5)
@@ -203,11 +203,17 @@ def shadow_error(runs):
         for i, run in enumerate(shadowed):
             ax = axes[0, i]
             table = run.shadow
-            mean = (table.groupby(["layer", "tensor", "kind"], as_index=False)["value"].mean()
+            finite = table[np.isfinite(table.value)]
+            infinite = table[~np.isfinite(table.value)].groupby(
+                ["layer", "tensor", "kind"]).step.nunique()
+            mean = (finite.groupby(["layer", "tensor", "kind"], as_index=False)["value"].mean()
                     .sort_values("value", ascending=False).head(14))
             mean = mean[mean.value > 0]
-            labels = [f"{(r.layer or '(root)')} {r.tensor} ({r.kind})"
-                      for r in mean.itertuples()]
+            labels = []
+            for r in mean.itertuples():
+                bad = infinite.get((r.layer, r.tensor, r.kind), 0)
+                labels.append(f"{(r.layer or '(root)')} {r.tensor} ({r.kind})"
+                              + (f" [inf in {bad} step{'s' if bad > 1 else ''}]" if bad else ""))
             colors = [PALETTE[KIND_ORDER.index(k) % len(PALETTE)] for k in mean.kind]
             ax.barh(range(len(mean)), mean.value, color=colors)
             ax.set_yticks(range(len(mean)), labels)
@@ -215,7 +221,7 @@ def shadow_error(runs):
             ax.set_xscale("log")
             mode = run.manifest.get("config", {}).get("shadow", "?")
             ax.set_title(f"{run.label}: float64 shadow ({mode})")
-            ax.set_xlabel("mean relative error ||x - x64|| / ||x64||")
+            ax.set_xlabel("mean relative error ||x - x64|| / ||x64|| (finite steps)")
             if mean.empty:
                 ax.text(0.5, 0.5, "every error is 0", transform=ax.transAxes, ha="center")
             frames.append(mean.assign(run=run.label, mode=mode))

@@ -113,9 +113,11 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
               "its roundings and reports a record (engine side); the monitor attributes each "
               "record to a tensor and, at the end of the step, computes the value statistics "
               "and exponent histograms of every recorded tensor (about 7 arrays per parameter: "
-              "weight, master, update, gradients, optimizer state) in one compiled pass. The "
-              "machine is shared, so absolute times vary between runs; the ratios come from "
-              "the same interleaved rounds.", ""]
+              "weight, master, update, gradients, optimizer state) in one compiled pass, on a "
+              "background thread while the next step trains (it helps where a core is idle). "
+              "What-if formats round every recorded tensor twice more per format (unscaled and "
+              "scaled). The machine is shared, so absolute times vary between runs; the ratios "
+              "come from the same interleaved rounds.", ""]
     return "\n".join(lines)
 
 
