@@ -20,9 +20,10 @@ INEXACT, UNDERFLOW, OVERFLOW, INVALID, DIVBYZERO, SATURATED, FLUSHED = (
     1 << bit for bit in range(len(FLAG_NAMES)))
 NFLAGS = len(FLAG_NAMES)
 # Events the arithmetic also marks in the flag word (above the flags), for the monitors: a result
-# rounded to zero from a nonzero exact value (ftz flushes included), a subnormal result.
-EVENT_NAMES = ("zeroed", "subnormal")
-ZEROED, SUBNORMAL = (1 << (NFLAGS + bit) for bit in range(len(EVENT_NAMES)))
+# rounded to zero from a nonzero exact value (ftz flushes included), a subnormal result, and an
+# accumulation step whose nonzero term left the running state unchanged (swamped).
+EVENT_NAMES = ("zeroed", "subnormal", "swamped")
+ZEROED, SUBNORMAL, SWAMPED = (1 << (NFLAGS + bit) for bit in range(len(EVENT_NAMES)))
 NEVENTS = len(EVENT_NAMES)
 # What a kernel's `counts` array holds: one count per flag, then one per event.
 COUNT_NAMES = FLAG_NAMES + EVENT_NAMES

@@ -47,7 +47,6 @@ TABLE_COLUMNS = ["step", "layer", "tensor", "kind", "stat", "value"]
 HISTOGRAM_COLUMNS = ["step", "layer", "tensor", "kind", "exponent", "count"]
 
 _N_VALUE, _N_EVENT = len(VALUE_STATS), len(EVENT_STATS)
-_NFLAGS = NCOUNTS - 2  # Flags.counts, then Flags.event_counts
 _EVENT_START = _N_VALUE
 _STAGNATION = STAT_INDEX["stagnation_frac"]
 

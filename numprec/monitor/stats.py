@@ -24,7 +24,8 @@ VALUE_STATS = ("zero_frac", "nan_count", "inf_count", "amax", "norm", "min_expon
 # stat name -> the count it divides by the size ("frac") or reports as is ("count")
 EVENT_STATS = {"underflow_frac": "zeroed", "subnormal_frac": "subnormal",
                "overflow_frac": "overflow", "saturated_frac": "saturated",
-               "tiny_frac": "underflow", "inexact_frac": "inexact", "invalid_count": "invalid"}
+               "tiny_frac": "underflow", "inexact_frac": "inexact", "invalid_count": "invalid",
+               "swamped_frac": "swamped"}
 UPDATE_STATS = ("stagnation_frac",)
 STATS = VALUE_STATS + tuple(EVENT_STATS) + UPDATE_STATS
 STAT_INDEX = {name: i for i, name in enumerate(STATS)}

@@ -11,9 +11,10 @@ class Flags:
 
     Flags: inexact, underflow (tiny after rounding and inexact), overflow, invalid, divbyzero,
     saturated (clamped to +-max instead of inf/NaN) and flushed (subnormal result set to zero by
-    ftz). The kernels also count two events (`events()`, or as attributes): zeroed (a nonzero
-    exact value that became zero: underflow to zero, ftz flushes included) and subnormal (a
-    nonzero result below the smallest normal number). `counts` holds the flags, `event_counts`
+    ftz). The kernels also count three events (`events()`, or as attributes): zeroed (a nonzero
+    exact value that became zero: underflow to zero, ftz flushes included), subnormal (a
+    nonzero result below the smallest normal number) and swamped (an accumulation lost a nonzero
+    term entirely: docs/rounding.md). `counts` holds the flags, `event_counts`
     the events (both are views of `all`, the NCOUNTS counts in kernel order); as_dict() and the
     repr show the flags.
     """

@@ -40,7 +40,8 @@ def _show(value) -> str:
 def event_flags(exact, values, fmt, flags: dict) -> dict:
     """The events per element (oracle.reference_events, vectorised) of results `values` whose
     exact values are `exact` and whose flags are `flags` (per-element dict): {"zeroed": bool
-    array, "subnormal": bool array}."""
+    array, "subnormal": bool array, "swamped": bool array}. One rounding never swamps (the event
+    belongs to accumulations): "swamped" is all False."""
     exact = np.asarray(exact, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     lim = limits_of(fmt)
@@ -52,7 +53,8 @@ def event_flags(exact, values, fmt, flags: dict) -> dict:
     else:
         subnormal = (counted & (values != 0.0) & np.isfinite(values)
                      & (np.abs(values) < float(lim.min_normal)))
-    return {"zeroed": zeroed, "subnormal": subnormal}
+    return {"zeroed": zeroed, "subnormal": subnormal,
+            "swamped": np.zeros(values.shape, dtype=bool)}
 
 
 def _checked_names(flags: dict) -> tuple:

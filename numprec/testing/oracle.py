@@ -232,7 +232,8 @@ def reference_events(exact, value, fmt, flags=frozenset()) -> frozenset:
     value is `exact` in format fmt and which raised `flags`: "zeroed" (exact nonzero, the result a
     zero that is not an overflow's clamp: underflow to zero, ftz flushes included) and
     "subnormal" (a nonzero result below the smallest normal number of a float format). NaN and
-    infinite exact values raise none."""
+    infinite exact values raise none. ("swamped" belongs to a whole accumulation, not to one
+    rounding: tests/ops/test_accumulate_models.py's reference loops mark it.)"""
     exact, value = float(exact), float(value)
     if not math.isfinite(exact) or math.isnan(value):
         return frozenset()

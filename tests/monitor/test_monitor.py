@@ -285,3 +285,25 @@ def test_a_monitor_restored_from_its_state_continues_the_same_table():
     pd.testing.assert_frame_equal(again.table(), first.table())
     assert again.step_count == 2
     assert set(whole.table().step) == {0, 1, 2, 3}
+
+
+class RowSums(nn.Module):
+    def forward(self, x):
+        return x.sum(axis=1)
+
+
+def test_swamped_frac_counts_the_rows_whose_accumulation_lost_a_term():
+    rows = np.array([[1.0] + [2.0 ** -12] * 15,   # every small term lost against 1 in fp16
+                     [1.0] + [2.0 ** -9] * 15,    # kept: 2^-9 is above half an ulp of 1
+                     [2.0 ** -12] * 16])          # small against small: kept
+    policy = Policy("fp16-acc", default=Pass("fp16", "fp16", "fp16", order="sequential"))
+    model = RowSums()
+    with Monitor(model) as monitor:
+        with autocast(policy):
+            out = model(numprec.Tensor(rows.astype(np.float16), requires_grad=True))
+        monitor.step()
+    table = monitor.table()
+    assert stat(table, "", "sum", "activation", "swamped_frac") == 1 / 3
+    flags = numprec.Flags()
+    numprec.sum(rows, "fp16", order="sequential", flags=flags)
+    assert flags.swamped == 1 and out.data[0] == 1.0

@@ -31,6 +31,7 @@ class Reference:
         self.base, self.row, self.acc, self.mode = row * n, row, acc, mode
         self.product_fmt, self.promote = product_fmt, promote
         self.flags = set()
+        self.swamped = False  # the event: a nonzero term lost entirely (see swamp())
 
     def draw(self, role, index):
         return random62_py(self.keys[role], index) if self.mode == "sr" else None
@@ -48,12 +49,19 @@ class Reference:
             return self.op("mul", (a, b), self.product_fmt, PRODUCT, self.base + i), 1.0
         return a, b
 
+    def swamp(self, before, after, term_is_nonzero):
+        """A finite nonzero running value that a nonzero term left unchanged."""
+        if term_is_nonzero and before != 0 and math.isfinite(before) and after == before:
+            self.swamped = True
+
     def sequential(self, a, b, lo, hi):
         x, y = self.term(a[lo], None if b is None else b[lo], lo)
         s = self.op("mul", (x, y), self.acc, STEP, self.base + lo)
         for i in range(lo + 1, hi):
             x, y = self.term(a[i], None if b is None else b[i], i)
-            s = self.op("fma", (x, y, s), self.acc, STEP, self.base + i)
+            t = self.op("fma", (x, y, s), self.acc, STEP, self.base + i)
+            self.swamp(s, t, x != 0 and y != 0)
+            s = t
         return s
 
     def pairwise(self, a, b):
@@ -74,6 +82,9 @@ class Reference:
         left, right = self._evaluate(node[0]), self._evaluate(node[1])
         value = self.op("add", (left, right), self.acc, MERGE, self.base + self.merges)
         self.merges += 1
+        if (left != 0 and right != 0 and math.isfinite(left) and math.isfinite(right)
+                and value in (left, right)):
+            self.swamped = True
         return value
 
     def blocked(self, a, b, block):
@@ -83,7 +94,9 @@ class Reference:
             if total is None:
                 total = self.op("mul", (partial, 1.0), self.promote, PROMOTE, self.base + j)
             else:
-                total = self.op("add", (total, partial), self.promote, PROMOTE, self.base + j)
+                grown = self.op("add", (total, partial), self.promote, PROMOTE, self.base + j)
+                self.swamp(total, grown, partial != 0)
+                total = grown
         return total
 
     def kahan(self, a, b):
@@ -94,8 +107,10 @@ class Reference:
             yv = self.op("fma", (x, y, -c), self.acc, KAHAN_Y, self.base + i)
             t = self.op("add", (s, yv), self.acc, STEP, self.base + i)
             d = self.op("sub", (t, s), self.acc, KAHAN_D, self.base + i)
-            c = self.op("sub", (d, yv), self.acc, KAHAN_C, self.base + i)
-            s = t
+            c_new = self.op("sub", (d, yv), self.acc, KAHAN_C, self.base + i)
+            if x != 0 and y != 0 and t == s and c_new == c and math.isfinite(s):
+                self.swamped = True  # neither the sum nor the compensation kept the term
+            s, c = t, c_new
         return s
 
     def fused(self, a, b, terms, width):
@@ -114,18 +129,22 @@ class Reference:
                 s = self.op("mul", (max(products, key=abs), 1.0), self.acc, STEP, self.base + g)
                 continue
             addends = [Fraction(x) * Fraction(y) for x, y in pairs]
+            is_term = [True] * (len(pairs) - (0 if s is None else 1)) + ([] if s is None
+                                                                         else [False])
             if all(v == 0 for v in addends):  # IEEE's signs for sums of zeros
                 signs = {math.copysign(1, v) for v in products}
                 s = -0.0 if signs == {-1} or (len(signs) == 2 and self.mode == "rdn") else 0.0
                 continue
-            nonzero = [v for v in addends if v != 0]
+            nonzero = [(v, term) for v, term in zip(addends, is_term) if v != 0]
             total = Fraction(0)
             if nonzero:
-                q = Fraction(2) ** (max(floor_log2(abs(v)) for v in nonzero) - width + 1)
-                for v in nonzero:
+                q = Fraction(2) ** (max(floor_log2(abs(v)) for v, _ in nonzero) - width + 1)
+                for v, term in nonzero:
                     kept = math.floor(abs(v) / q) * q
                     if kept != abs(v):
                         self.flags.add("inexact")
+                    if kept == 0 and term:
+                        self.swamped = True  # the adder's alignment dropped the whole term
                     total += kept if v > 0 else -kept
             if total == 0:
                 s = -0.0 if self.mode == "rdn" else 0.0
@@ -157,12 +176,16 @@ def reference_rows(op, A, B, order, acc, out, mode, seed, **options):
         else:
             s = ref.fused(a, b, options.get("fused_terms", 32), options.get("fused_width", 14))
         values.append(ref.finish(s, out))
-        flags.append(ref.flags)
+        flags.append(ref.flags | ({"swamped"} if ref.swamped else set()))
     return np.array(values), flags
 
 
 def flag_totals(flag_sets):
     return {name: sum(name in f for f in flag_sets) for name in FLAG_NAMES}
+
+
+def swamped_rows(flag_sets):
+    return sum("swamped" in f for f in flag_sets)
 
 
 def data(shape, seed, in_format="fp32"):
@@ -189,6 +212,7 @@ def test_sum_matches_reference_loops(order, mode):
     expected, flags = reference_rows("sum", x, None, order, "bf16", "fp8_e5m2", mode, 3, **options)
     assert_bits_equal(got, expected, None, f"sum {order} {mode}")
     assert counted.as_dict() == flag_totals(flags)
+    assert counted.swamped == swamped_rows(flags)
 
 
 @pytest.mark.parametrize("order", list(ORDERS))
@@ -197,9 +221,12 @@ def test_dot_matches_reference_loops(order, in_format):
     a, b = data((5, 19), 2, in_format), data((5, 19), 3, in_format)
     for mode in ("rne", "rdn", "sr"):
         options = ORDERS[order]
-        got = numprec.dot(a, b, "fp16", acc="fp16", order=order, mode=mode, seed=4, **options)
-        expected, _ = reference_rows("dot", a, b, order, "fp16", "fp16", mode, 4, **options)
+        counted = numprec.Flags()
+        got = numprec.dot(a, b, "fp16", acc="fp16", order=order, mode=mode, seed=4,
+                          flags=counted, **options)
+        expected, flags = reference_rows("dot", a, b, order, "fp16", "fp16", mode, 4, **options)
         assert_bits_equal(got, expected, None, f"dot {order} {mode} {in_format}")
+        assert counted.swamped == swamped_rows(flags), (order, mode, in_format)
 
 
 @pytest.mark.parametrize("order", ["sequential", "pairwise", "blocked", "kahan"])
@@ -219,14 +246,17 @@ def test_matmul_matches_reference_loops(order, in_format):
     a, b = data((2, 1, 3, 7), 7, in_format), data((4, 7, 21), 8, in_format)
     for mode in ("rne", "sr"):
         options = ORDERS[order]
+        counted = numprec.Flags()
         got = numprec.matmul(a, b, acc="bf16", out_fmt="fp16", order=order, mode=mode, seed=9,
-                             **options)
+                             flags=counted, **options)
         assert got.shape == (2, 4, 3, 21)
         A = np.broadcast_to(a, (2, 4, 3, 7)).reshape(-1, 1, 7).repeat(21, axis=1).reshape(-1, 7)
         B = np.broadcast_to(np.swapaxes(b, -1, -2), (2, 4, 21, 7))
         B = np.broadcast_to(B[:, :, None], (2, 4, 3, 21, 7)).reshape(-1, 7)
-        expected, _ = reference_rows("matmul", A, B, order, "bf16", "fp16", mode, 9, **options)
+        expected, flags = reference_rows("matmul", A, B, order, "bf16", "fp16", mode, 9,
+                                         **options)
         assert_bits_equal(got.reshape(-1), expected, None, f"matmul {order} {mode} {in_format}")
+        assert counted.swamped == swamped_rows(flags), (order, mode, in_format)
 
 
 def test_special_values_propagate_through_every_order():
@@ -262,3 +292,24 @@ def test_terms_far_below_the_running_sum(op):
             expected, _ = reference_rows("matmul", rows, cols, "sequential", "bf16", "bf16", mode,
                                          0)
         assert_bits_equal(got.reshape(-1), expected, None, f"{op} {mode}")
+
+
+@pytest.mark.parametrize("order", list(ORDERS))
+def test_swamping_is_counted_where_the_order_loses_a_term(order):
+    """1 followed by terms below half an ulp of 1 in fp16: sequential, blocked and pairwise lose
+    them (swamped), Kahan's compensation keeps them, the fused adder drops what its alignment
+    cuts; every count equals the reference's, row by row."""
+    small = np.array([[1.0] + [2.0 ** -12] * 15, [1.0] + [2.0 ** -9] * 15, [2.0 ** -12] * 16,
+                      [1.0, 0.0, -0.0] + [0.0] * 13])
+    for mode in ("rne", "rtz", "sr"):
+        counted = numprec.Flags()
+        got = numprec.sum(small, "fp16", order=order, mode=mode, seed=1, flags=counted,
+                          **ORDERS[order])
+        expected, flags = reference_rows("sum", small, None, order, "fp16", "fp16", mode, 1,
+                                         **ORDERS[order])
+        assert_bits_equal(got, expected, None, f"{order} {mode}")
+        assert counted.swamped == swamped_rows(flags), (order, mode)
+        if order in ("sequential", "blocked", "pairwise") and mode != "sr":
+            assert counted.swamped >= 1  # row 0 loses its small terms
+        if order == "kahan" and mode == "rne":
+            assert counted.swamped == 0

@@ -52,10 +52,12 @@ def _fast_steps(acc, acc_flags, av, b, brow, r0, k, l, width, fast, keys, rbits,
     refused = np.int64(0)
     for jj in range(width):
         rand = S.draw(keys, K_STEP, (r0 + jj) * k + l, mode)
-        value, ok, inexact = S.fast_step(acc[jj], av, b[brow + jj], mode, fast, rand, rbits)
+        old = acc[jj]
+        value, ok, inexact = S.fast_step(old, av, b[brow + jj], mode, fast, rand, rbits)
         ok = ok & jam_ok
-        acc[jj] = value if ok else acc[jj]
-        acc_flags[jj] |= np.int64(inexact & ok)
+        acc[jj] = value if ok else old
+        acc_flags[jj] |= np.int64(inexact & ok) | (S.swamped(old, value, av, b[brow + jj])
+                                                   if ok else np.int64(0))
         refused |= np.int64(not ok) << jj
     return refused
 
@@ -98,8 +100,8 @@ def _sequential_rows(a, b, a_batch, b_batch, m, n, k, out, C, PA, PO, keys, row_
                 value, flags = S.add_product(acc[jj], av, b[brow + jj], PA, mode, sat, ftz,
                                              S.draw(keys, K_STEP, (r0 + jj) * k + l, mode), rbits,
                                              exact, fast)
+                acc_flags[jj] |= flags | S.swamped(acc[jj], value, av, b[brow + jj])
                 acc[jj] = value
-                acc_flags[jj] |= flags
         for jj in range(width):
             value, flags = S.round_scalar(acc[jj], PO, mode, sat, ftz,
                                           S.draw(keys, K_OUT, r0 + jj, mode), rbits)

@@ -133,16 +133,20 @@ def matmul_streaming_kernel(a, b, b_transposed, a_batch, b_batch, m, n, k, out, 
                                 s, g = S.first_product(av, bv, PA, mode, sat, ftz, rand, rbits,
                                                        exact, fast)
                             else:
-                                s, g = S.add_product(s, av, bv, PA, mode, sat, ftz, rand, rbits,
+                                t, g = S.add_product(s, av, bv, PA, mode, sat, ftz, rand, rbits,
                                                      exact, fast)
+                                g |= S.swamped(s, t, av, bv)
+                                s = t
                             flags |= f | g
                             if blocked and (l % block == block - 1 or l == k - 1):
                                 rand = S.draw(keys, K_PROMOTE, base + l // block, mode)
                                 if l < block:
                                     total, g = S.round_scalar(s, PB, mode, sat, ftz, rand, rbits)
                                 else:
-                                    total, g = S.add_round(total, s, PB, mode, sat, ftz, rand,
+                                    grown, g = S.add_round(total, s, PB, mode, sat, ftz, rand,
                                                            rbits)
+                                    g |= S.swamped(total, grown, s, 1.0)
+                                    total = grown
                                 flags |= g
                     cuda.syncthreads()
                 if live:

@@ -18,13 +18,20 @@ Orders (codes in numprec.codes.ORDERS):
   (so the largest keeps w significant bits), the truncated addends are added exactly and the sum
   is rounded once to the accumulator.
 The row's result is finally rounded to the output format. Flags are OR-ed over a row's steps.
+
+The event SWAMPED marks a row in which a nonzero term was lost entirely: a step that left a
+finite nonzero running sum unchanged (sequential steps, the steps inside a block and the adds of
+block sums into the total), a pairwise merge whose result equals one of its two nonzero
+operands, a Kahan step that left both the sum and the compensation unchanged, or a nonzero
+addend that the fused adder's alignment truncated to zero.
 """
 import numpy as np
 
 from ...codes import (BLOCKED, C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT,
                      C_TERMS, C_USE_PROD, C_USE_Y, C_WIDTH, INEXACT, K_KAHAN_C, K_KAHAN_D,
                      K_KAHAN_Y, K_MERGE, K_OUT, K_PRODUCT, K_PROMOTE, K_STEP, KAHAN,
-                     MAX_FUSED_TERMS, P_KIND, P_MBITS, PAIRWISE, RDN, SEQUENTIAL, SR, ZEROED)
+                     MAX_FUSED_TERMS, P_KIND, P_MBITS, PAIRWISE, RDN, SEQUENTIAL, SR, SWAMPED,
+                     ZEROED)
 from .arith import (add_round, exact_exponent, exact_product, fma_round, invalid_result,
                     is_negative, mul_round, parts_at, round_parts, sub_round, zero_result)
 from .rng import element_draw
@@ -89,6 +96,20 @@ def fast_step(s, a, b, mode, fast, rand, rbits):
     return value, ok & ((mode != SR) | (err == 0.0)), inexact
 
 
+def swamped(s, value, a, b):
+    """SWAMPED when adding the nonzero term a*b to the finite nonzero s left it unchanged."""
+    # bitwise & of the compares: no branches in the reductions' inner loops
+    lost = (value == s) & (s != 0.0) & (abs(s) < np.inf) & (a != 0.0) & (b != 0.0)
+    return np.int64(lost) * np.int64(SWAMPED)
+
+
+def merge_swamped(left, right, value):
+    """SWAMPED when a merge of two nonzero finite operands gave one of them back."""
+    both = left != 0.0 and right != 0.0 and abs(left) < np.inf and abs(right) < np.inf
+    lost = both and (value == left or value == right)
+    return np.int64(SWAMPED) if lost else np.int64(0)
+
+
 def first_product(a, b, P, mode, saturate, ftz, rand, rbits, exact, fast):
     """round(a*b) (the first term of a reduction)."""
     if exact:
@@ -123,9 +144,10 @@ def sequential_range(x, xo, xs, y, yo, ys, i0, i1, base, C, PA, PP, keys, fast):
     flags |= f
     for i in range(i0 + 1, i1):
         a, b, f = load_term(x, xo + i * xs, y, yo + i * ys, C, PP, keys, base + i)
-        s, g = add_product(s, a, b, PA, mode, sat, ftz, draw(keys, K_STEP, base + i, mode),
+        t, g = add_product(s, a, b, PA, mode, sat, ftz, draw(keys, K_STEP, base + i, mode),
                            rbits, exact, fast)
-        flags |= f | g
+        flags |= f | g | swamped(s, t, a, b)
+        s = t
     return s, flags
 
 
@@ -147,9 +169,10 @@ def pairwise_row(x, xo, xs, y, yo, ys, n, base, C, PA, PP, keys, fast, stack, si
         flags |= f | g
         size = 1
         while top > 0 and sizes[top - 1] == size:
-            v, g = add_round(stack[top - 1], v, PA, mode, sat, ftz,
+            w, g = add_round(stack[top - 1], v, PA, mode, sat, ftz,
                              draw(keys, K_MERGE, base + merges, mode), rbits)
-            flags |= g
+            flags |= g | merge_swamped(stack[top - 1], v, w)
+            v = w
             merges += 1
             top -= 1
             size *= 2
@@ -158,9 +181,10 @@ def pairwise_row(x, xo, xs, y, yo, ys, n, base, C, PA, PP, keys, fast, stack, si
         top += 1
     v = stack[top - 1]
     for j in range(top - 2, -1, -1):
-        v, g = add_round(stack[j], v, PA, mode, sat, ftz, draw(keys, K_MERGE, base + merges, mode),
+        w, g = add_round(stack[j], v, PA, mode, sat, ftz, draw(keys, K_MERGE, base + merges, mode),
                          rbits)
-        flags |= g
+        flags |= g | merge_swamped(stack[j], v, w)
+        v = w
         merges += 1
     return v, flags
 
@@ -181,7 +205,9 @@ def blocked_row(x, xo, xs, y, yo, ys, n, base, C, PA, PP, PB, keys, fast):
         if i0 == 0:
             total, g = round_scalar(partial, PB, mode, sat, ftz, rand, rbits)
         else:
-            total, g = add_round(total, partial, PB, mode, sat, ftz, rand, rbits)
+            grown, g = add_round(total, partial, PB, mode, sat, ftz, rand, rbits)
+            g |= swamped(total, grown, partial, 1.0)
+            total = grown
         flags |= f | g
     return total, flags
 
@@ -205,9 +231,12 @@ def kahan_row(x, xo, xs, y, yo, ys, n, base, C, PA, PP, keys, fast):
                              rbits, exact, fast)
         t, g2 = add_round(s, yv, PA, mode, sat, ftz, draw(keys, K_STEP, base + i, mode), rbits)
         d, g3 = sub_round(t, s, PA, mode, sat, ftz, draw(keys, K_KAHAN_D, base + i, mode), rbits)
-        c, g4 = sub_round(d, yv, PA, mode, sat, ftz, draw(keys, K_KAHAN_C, base + i, mode), rbits)
+        c_new, g4 = sub_round(d, yv, PA, mode, sat, ftz, draw(keys, K_KAHAN_C, base + i, mode),
+                              rbits)
+        lost = t == s and c_new == c and a != 0.0 and b != 0.0 and abs(s) < np.inf
         s = t
-        flags |= f | g1 | g2 | g3 | g4
+        c = c_new
+        flags |= f | g1 | g2 | g3 | g4 | (np.int64(SWAMPED) if lost else np.int64(0))
     return s, flags
 
 
@@ -226,6 +255,7 @@ def fused_group(x, xo, xs, y, yo, ys, i0, i1, s, have_s, base, group, C, PA, key
     invalid = False
     neg_zeros = 0
     zeros = 0
+    sum_slot = -1  # the entry holding the running sum (not a term: it cannot be swamped)
     for j in range(i0 - (1 if have_s else 0), i1):
         if j < i0:
             a = s
@@ -250,6 +280,8 @@ def fused_group(x, xo, xs, y, yo, ys, i0, i1, s, have_s, base, group, C, PA, key
             neg_zeros += negative
             continue
         hi, lo, scale = exact_product(abs(a), abs(b))
+        if j < i0:
+            sum_slot = m
         hs[m] = -hi if negative else hi
         ls[m] = -lo if negative else lo
         ss[m] = scale
@@ -271,13 +303,17 @@ def fused_group(x, xo, xs, y, yo, ys, i0, i1, s, have_s, base, group, C, PA, key
     q = top - C[C_WIDTH] + 1
     total = np.int64(0)
     truncated = False
+    lost = False
     for j in range(m):
         hi = hs[j]
         lo = ls[j]
         keep, rest, sticky = parts_at(abs(hi), lo if hi > 0.0 else -lo, 0.0, ss[j], q)
         total += -keep if hi < 0.0 else keep
         truncated = truncated or rest != 0 or sticky
+        lost = lost or (keep == 0 and j != sum_slot)  # a nonzero term aligned away entirely
     extra = np.int64(INEXACT) if truncated else np.int64(0)
+    if lost:
+        extra |= np.int64(SWAMPED)
     if total == 0:  # a zero from truncated nonzero addends is the event ZEROED
         value, flags = zero_result(False, mode, PA)
         return value, flags | (extra | np.int64(ZEROED) if truncated else extra)
