@@ -163,7 +163,7 @@ def gradient_exponents(runs):
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=(COLUMN_WIDTH * 1.6, 2.2 * len(hists) + 0.4))
         grid = fig.add_gridspec(2 * len(hists), 1, height_ratios=[3, 1.3] * len(hists),
-                                hspace=0.3)
+                                hspace=0.45)
         for i, (run, kind, hist, steps) in enumerate(hists):
             ax = fig.add_subplot(grid[2 * i])
             strip = fig.add_subplot(grid[2 * i + 1], sharex=ax)
