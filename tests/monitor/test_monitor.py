@@ -307,3 +307,26 @@ def test_swamped_frac_counts_the_rows_whose_accumulation_lost_a_term():
     flags = numprec.Flags()
     numprec.sum(rows, "fp16", order="sequential", flags=flags)
     assert flags.swamped == 1 and out.data[0] == 1.0
+
+
+def test_fp8_delayed_scaling_states_are_recorded_with_their_amax_history():
+    numprec.manual_seed(5)
+    model = nn.Sequential(nn.Linear(8, 4))
+    policy = get_policy("fp8-hybrid")
+    opt = optim.SGD(model.parameters(), lr=0.01, policy=policy)
+    x = np.random.default_rng(2).standard_normal((4, 8)).astype(np.float32)
+    with Monitor(model, opt) as monitor:
+        for _ in range(3):
+            opt.zero_grad()
+            with autocast(policy):
+                F.mse_loss(model(numprec.Tensor(x)), np.zeros((4, 4))).backward()
+            opt.step()
+    table = monitor.table()
+    scale = table[table.kind == "scale"]
+    assert set(scale.stat) == {"scale", "amax", "amax_last"} and set(scale.layer) == {"0"}
+    states = model[0].fp8_states
+    for (role, fmt), state in states.items():
+        rows = scale[(scale.tensor == f"{role}.{fmt}") & (scale.step == 2)]
+        got = dict(zip(rows.stat, rows.value))
+        assert got == {"scale": state.scale, "amax": state.amax, "amax_last": state.history[-1]}
+    assert len(states) >= 2  # the input and the weight of the linear
