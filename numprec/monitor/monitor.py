@@ -442,12 +442,16 @@ class Monitor:
             rows = np.full((len(entries), width), np.nan)
             with_values = [j for j, (_, e) in enumerate(entries) if e.values is not None]
             counts = np.zeros((len(entries), NCOUNTS), dtype=np.int64)
-            if self._flag_rows:
-                np.add.at(counts, np.asarray(self._flag_rows), np.vstack(self._flag_counts))
+            if self._flag_rows:  # sum each entry's Flags: sorted by entry, one reduceat
+                order = np.argsort(np.asarray(self._flag_rows), kind="stable")
+                owners = np.asarray(self._flag_rows)[order]
+                starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+                counts[owners[starts]] = np.add.reduceat(
+                    np.vstack(self._flag_counts)[order], starts, axis=0)
             counted = [j for j, (_, e) in enumerate(entries) if e.counted]  # row j is entry j
-            counts = counts[counted]
             sizes = [entries[j][1].size for j in counted]
-            rows[counted, _EVENT_START:_EVENT_START + _N_EVENT] = event_stats(counts, sizes)
+            rows[counted, _EVENT_START:_EVENT_START + _N_EVENT] = event_stats(counts[counted],
+                                                                              sizes)
             rows[:, _STAGNATION] = [e.stagnation for _, e in entries]
             if self.whatif:  # here, not in the background: it calls the parallel kernels
                 for j in with_values:

@@ -32,7 +32,8 @@ def _run(op, operands, fmt, mode, saturate, ftz, seed, rbits, flags, backend):
         raise ValueError(f"{op}: operand shapes do not broadcast: {shapes}") from None
     flat = [np.ascontiguousarray(np.broadcast_to(arr, shape)).reshape(-1) for arr in arrays]
     out = np.empty(flat[0].size, dtype=np.float64)
-    counts = np.zeros(NCOUNTS, dtype=np.int64)
+    # the kernels add their counts (+=): straight into the Flags
+    counts = flags.all if flags is not None else np.zeros(NCOUNTS, dtype=np.int64)
     key = np.uint64(key_from_seed(seed, STREAM_ARITH[op]) if code == SR else 0)
     kernels = _backend.kernels(backend)
     common = (fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0, rbits,
@@ -43,8 +44,6 @@ def _run(op, operands, fmt, mode, saturate, ftz, seed, rbits, flags, backend):
         entry_point(kernels, "fma_into")(flat[0], flat[1], flat[2], out, *common)
     else:
         entry_point(kernels, "binary_into")(OP_CODE[op], flat[0], flat[1], out, *common)
-    if flags is not None:
-        flags.add(counts)
     return out.reshape(shape) if shape else out.reshape(())[()]
 
 

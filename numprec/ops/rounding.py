@@ -78,12 +78,11 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
     fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
     flat = arr.reshape(-1)
     out = np.empty_like(flat)
-    counts = np.zeros(NCOUNTS, dtype=np.int64)
+    # the kernels add their counts (+=): straight into the Flags (monitors pass one per op)
+    counts = flags.all if flags is not None else np.zeros(NCOUNTS, dtype=np.int64)
     kernels = _backend.kernels(backend)
     kernels.round_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0,
                        rbits, flags is not None, counts)
-    if flags is not None:
-        flags.add(counts)
     return _shaped(out, arr)
 
 
