@@ -142,28 +142,9 @@ class Tensor:
                 raise ValueError(f"backward: gradient shape {seed.shape} does not match the "
                                  f"output shape {self.shape}")
             seed = round_to(seed, self.format)
-        if observing():
-            self._observed_backward(seed)
-            return
-        pending = {id(self): seed}
-        for node in reversed(_topological_order(self)):
-            g = pending.pop(id(node), None)
-            if g is None:
-                continue
-            if node._backward is None or node._retain:
-                node.grad = g.copy() if node.grad is None else _accumulate(node.grad, g, node.format)
-            if node._backward is None:
-                continue
-            for parent, pg in zip(node._parents, node._backward(g)):
-                if pg is None:
-                    continue
-                key = id(parent)
-                pending[key] = pg if key not in pending else _accumulate(pending[key], pg,
-                                                                         parent.format)
-
-    def _observed_backward(self, seed) -> None:
-        """backward() while an observer watches: the same arithmetic, with the flags of every
-        gradient sum counted and each finished gradient reported."""
+        # while an observer watches, the roundings of every gradient sum are counted and each
+        # finished gradient is reported (the arithmetic is the same)
+        watched = observing()
         pending, sums = {id(self): seed}, {}
         for node in reversed(_topological_order(self)):
             g = pending.pop(id(node), None)
@@ -174,10 +155,11 @@ class Tensor:
                 if node.grad is None:
                     node.grad = g.copy()
                 else:
-                    flags = flags if flags is not None else Flags()
-                    with counting(flags):
-                        node.grad = _accumulate(node.grad, g, node.format)
-            notify(GradRecord(node, g if node._backward is not None else node.grad, flags))
+                    if watched and flags is None:
+                        flags = Flags()
+                    node.grad = _counted_sum(node.grad, g, node.format, flags)
+            if watched:
+                notify(GradRecord(node, g if node._backward is not None else node.grad, flags))
             if node._backward is None:
                 continue
             for parent, pg in zip(node._parents, node._backward(g)):
@@ -185,13 +167,20 @@ class Tensor:
                     continue
                 key = id(parent)
                 if key in pending:
-                    flags = sums.setdefault(key, Flags())
-                    with counting(flags):
-                        pending[key] = _accumulate(pending[key], pg, parent.format)
+                    flags = sums.setdefault(key, Flags()) if watched else None
+                    pending[key] = _counted_sum(pending[key], pg, parent.format, flags)
                 else:
                     pending[key] = pg
 
     # Operators and methods: numprec.autodiff.operators.
+
+
+def _counted_sum(a, b, fmt, flags):
+    """_accumulate, counting its roundings into flags (None: not counted)."""
+    if flags is None:
+        return _accumulate(a, b, fmt)
+    with counting(flags):
+        return _accumulate(a, b, fmt)
 
 
 def _accumulate(total: np.ndarray, more: np.ndarray, fmt) -> np.ndarray:

@@ -6,8 +6,9 @@ The engine never imports this package: the monitor registers itself as an observ
 (numprec.autodiff.observe).
 """
 from .files import EXPONENTS_FILE, TENSORS_FILE, write_tensorboard
-from .monitor import HISTOGRAM_COLUMNS, KINDS, RUN_STATS, SCALE_STATS, TABLE_COLUMNS, Monitor
+from .monitor import KINDS, RUN_STATS, SCALE_STATS, Monitor
 from .stats import EVENT_STATS, STATS, VALUE_STATS
+from .tables import HISTOGRAM_COLUMNS, TABLE_COLUMNS
 from .whatif import WHATIF_STATS, whatif_names, whatif_stats
 
 __all__ = ["Monitor", "KINDS", "STATS", "VALUE_STATS", "EVENT_STATS", "RUN_STATS", "SCALE_STATS",

@@ -24,9 +24,6 @@ or inf on a recorded step, and why.
 from __future__ import annotations
 
 import re
-import weakref
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -34,7 +31,10 @@ import pandas as pd
 from ..autodiff import observe
 from ..autodiff.context import is_grad_enabled
 from ..formats import get_format
+from .jobs import ValueJobs
+from .naming import OpNames, name_layers, parameter_names, unname_layers
 from .nonfinite import backward_reason, forward_reason, update_reason
+from .tables import exponent_table, tidy_table
 from .stats import (EVENT_STATS, NCOUNTS, STAT_INDEX, STATS, VALUE_STATS, StatsKernel,
                     event_stats, stagnation_frac)
 from .whatif import whatif_names, whatif_vector
@@ -43,8 +43,6 @@ KINDS = ("weight", "activation", "grad", "grad_scaled", "update", "state", "mast
          "scale")
 RUN_STATS = ("loss", "loss_scale", "skipped")
 SCALE_STATS = ("scale", "amax", "amax_last")
-TABLE_COLUMNS = ["step", "layer", "tensor", "kind", "stat", "value"]
-HISTOGRAM_COLUMNS = ["step", "layer", "tensor", "kind", "exponent", "count"]
 
 _N_VALUE, _N_EVENT = len(VALUE_STATS), len(EVENT_STATS)
 _EVENT_START = _N_VALUE
@@ -71,40 +69,6 @@ class _Entry:
         self.values = self.whatif = None
         self.stagnation = np.nan
         self.counted = False
-
-
-class _ValueJobs:
-    """Value statistics computed on one background thread while training goes on.
-
-    The compiled pass releases the GIL (nogil), so on a machine with a spare core it costs the
-    training thread almost nothing. The arrays it reads are the engine's (never modified after
-    an op made them). At most `depth` jobs wait: the oldest is then waited for, so a slow
-    machine does not pile up steps (and their arrays) in memory. Results are collected in
-    submission order, and they do not depend on timing: the same run gives the same tables.
-    """
-
-    def __init__(self, kernel, depth: int = 2):
-        self._kernel, self.depth = kernel, depth
-        self._pool = None
-        self._pending = deque()
-
-    def submit(self, step, keys, rows, with_values, arrays, sequence):
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="numprec-monitor")
-        future = self._pool.submit(self._kernel.batch, arrays)
-        self._pending.append((future, (step, keys, rows, with_values, sequence)))
-
-    def drain(self, collect, keep: int = 0):
-        """Hand jobs to collect(result), oldest first: every finished one, and the others (by
-        waiting for them) until at most `keep` wait."""
-        while self._pending and (len(self._pending) > keep or self._pending[0][0].done()):
-            future, (step, keys, rows, with_values, sequence) = self._pending.popleft()
-            collect((step, keys, rows, with_values, future.result(), sequence))
-
-    def close(self):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
 
 
 class Monitor:
@@ -145,17 +109,14 @@ class Monitor:
         self.stat_names = STATS + tuple(name for fmt in self.whatif
                                         for scaled in (False, True)
                                         for name in whatif_names(fmt, scaled))
-        self._params = {}
-        for name, param in model.named_parameters():
-            layer, _, tensor = name.rpartition(".")
-            self._params[id(param)] = (layer, tensor)
+        self._params = parameter_names(model)
         self._modules = list(model.named_modules())
         self.step_count = 0
         self._first = None
         self._inside = False
         self.active = False
         self._kernel = StatsKernel()
-        self._jobs = _ValueJobs(self._kernel)
+        self._jobs = ValueJobs(self._kernel)
         self._keys, self._key_index, self._wanted = [], {}, {}
         self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
         self._hist_parts = []
@@ -164,8 +125,7 @@ class Monitor:
 
     # --- context -------------------------------------------------------------------------------
     def __enter__(self):
-        for name, module in self._modules:
-            module.__dict__["_layer"] = name
+        name_layers(self._modules)
         self._inside = True
         self._update_active()
         observe.add_observer(self)
@@ -179,8 +139,7 @@ class Monitor:
         observe.remove_observer(self)
         self._inside = False
         self.active = False
-        for _, module in self._modules:
-            module.__dict__.pop("_layer", None)
+        unname_layers(self._modules)
         return False
 
     def recording(self, step: int) -> bool:
@@ -201,8 +160,7 @@ class Monitor:
         self._entries = {}
         self._flag_rows, self._flag_counts = [], []
         self._sequence = []  # (pass, op, layer, tensor, array, reason, args) in engine order
-        self._tags = {}
-        self._op_counts = {}
+        self._names = OpNames()
         self._loss = None
         self._step_grad_kind = None
 
@@ -234,18 +192,9 @@ class Monitor:
             self._flag_rows.append(entry.row)
             self._flag_counts.append(flags.all)
 
-    def _tag(self, tensor, layer, name):
-        self._tags[id(tensor)] = (weakref.ref(tensor), layer, name)
-
     def _identity(self, tensor, layer):
         """(layer, tensor name) of a tensor: a parameter, a tagged op output, or an input."""
-        param = self._params.get(id(tensor))
-        if param is not None:
-            return param
-        tag = self._tags.get(id(tensor))
-        if tag is not None and tag[0]() is tensor:
-            return tag[1], tag[2]
-        return layer, "input"
+        return self._names.identity(tensor, layer, self._params)
 
     @property
     def _grad_kind(self):
@@ -305,12 +254,10 @@ class Monitor:
             # data movement (reshape, transpose, ...): the output is its input's values
             source = next((t for t in rec.operands if t is not None), None)
             if source is not None:
-                self._tag(out, *self._identity(source, layer))
+                self._names.tag(out, *self._identity(source, layer))
             return
-        count = self._op_counts.get((layer, rec.op), 0) + 1
-        self._op_counts[(layer, rec.op)] = count
-        name = rec.op if count == 1 else f"{rec.op}#{count}"
-        self._tag(out, layer, name)
+        name = self._names.next_name(layer, rec.op)
+        self._names.tag(out, layer, name)
         index = self._key(layer, name, "activation")
         if index is not None:
             entry = self._values(index, out.data, rec.exact)
@@ -487,57 +434,12 @@ class Monitor:
     def table(self) -> pd.DataFrame:
         """The tidy frame: step, layer, tensor, kind, stat, value (undefined stats left out)."""
         self._jobs.drain(self._collect)
-        frames = []
-        if self._blocks:
-            values = np.vstack([rows for _, _, rows in self._blocks])
-            keys = np.concatenate([k for _, k, _ in self._blocks])
-            steps = np.concatenate([np.full(k.size, step, dtype=np.int64)
-                                    for step, k, _ in self._blocks])
-            layers = np.array([k[0] for k in self._keys], dtype=object)
-            tensors = np.array([k[1] for k in self._keys], dtype=object)
-            kinds = np.array([k[2] for k in self._keys], dtype=object)
-            n_rows, width = values.shape
-            flat = values.reshape(-1)
-            keep = ~np.isnan(flat)
-            row_of = np.repeat(np.arange(n_rows), width)[keep]
-            stat_of = np.tile(np.arange(width), n_rows)[keep]
-            frames.append(pd.DataFrame({
-                "step": steps[row_of], "layer": layers[keys[row_of]],
-                "tensor": tensors[keys[row_of]], "kind": kinds[keys[row_of]],
-                "stat": np.array(self.stat_names, dtype=object)[stat_of], "value": flat[keep]}))
-        if self._run_rows:
-            frames.append(pd.DataFrame(self._run_rows, columns=TABLE_COLUMNS))
-        if not frames:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-                TABLE_COLUMNS, ("int64", object, object, object, object, "float64"))})
-        table = pd.concat(frames, ignore_index=True)
-        table["step"] = table["step"].astype("int64")
-        for column in ("layer", "tensor", "kind", "stat"):
-            table[column] = table[column].astype(str)
-        return table.sort_values(["step", "kind", "layer", "tensor"], kind="stable",
-                                 ignore_index=True)
+        return tidy_table(self._keys, self.stat_names, self._blocks, self._run_rows)
 
     def histograms(self) -> pd.DataFrame:
         """Exponent histograms: step, layer, tensor, kind, exponent (floor(log2|x|)), count."""
         self._jobs.drain(self._collect)
-        if not self._hist_parts:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-                HISTOGRAM_COLUMNS, ("int64", object, object, object, "int64", "int64"))})
-        keys = np.concatenate([k for _, k, _, _ in self._hist_parts])
-        layers = np.array([k[0] for k in self._keys], dtype=object)
-        tensors = np.array([k[1] for k in self._keys], dtype=object)
-        kinds = np.array([k[2] for k in self._keys], dtype=object)
-        frame = pd.DataFrame({
-            "step": np.concatenate([np.full(k.size, s, dtype=np.int64)
-                                    for s, k, _, _ in self._hist_parts]),
-            "layer": layers[keys], "tensor": tensors[keys], "kind": kinds[keys],
-            "exponent": np.concatenate([e for _, _, e, _ in self._hist_parts]),
-            "count": np.concatenate([c for _, _, _, c in self._hist_parts])})
-        for column in ("layer", "tensor", "kind"):
-            frame[column] = frame[column].astype(str)
-        for column in ("step", "exponent", "count"):
-            frame[column] = frame[column].astype("int64")
-        return frame
+        return exponent_table(self._keys, self._hist_parts)
 
     def save(self, directory, tensorboard: bool = False) -> list:
         """Write tensors.parquet and exponents.parquet (atomically) into directory, and with

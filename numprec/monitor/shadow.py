@@ -27,6 +27,7 @@ from ..amp import autocast, get_policy
 from ..autodiff import Tensor, observe
 from ..autodiff.context import is_grad_enabled
 from ..formats import get_format
+from .naming import OpNames, name_layers, parameter_names
 
 SHADOW_MODES = ("re-anchored", "free")
 SHADOW_COLUMNS = ["step", "layer", "tensor", "kind", "op", "stat", "value"]
@@ -69,8 +70,7 @@ class Shadow:
         self.active = False
         self._inside = False
         self._rows = []
-        self._params = {id(p): tuple(n.rpartition(".")[::2]) for n, p in
-                        model.named_parameters()}
+        self._params = parameter_names(model)
         self._modules = list(model.named_modules())
         self._twin = self._twin_optimizer = None
         if mode == "free":
@@ -79,8 +79,7 @@ class Shadow:
 
     # --- context -------------------------------------------------------------------------------
     def __enter__(self):
-        for name, module in self._modules:
-            module.__dict__["_layer"] = name
+        name_layers(self._modules)
         self._inside = True
         self._update_active()
         observe.add_observer(self)
@@ -95,25 +94,8 @@ class Shadow:
         self.active = self._inside and self.step_count % self.every == 0
 
     def _reset_step(self):
-        self._names, self._op_counts = {}, {}
+        self._names = OpNames()
         self._outputs, self._grads, self._updates = {}, {}, {}
-
-    # --- naming (as the Monitor names tensors) ---------------------------------------------------
-    def _name_output(self, rec, params):
-        count = self._op_counts.get((rec.layer, rec.op), 0) + 1
-        self._op_counts[(rec.layer, rec.op)] = count
-        name = rec.op if count == 1 else f"{rec.op}#{count}"
-        self._names[id(rec.output)] = (rec.output, rec.layer, name)
-        return name
-
-    def _identity(self, tensor, layer, params):
-        found = params.get(id(tensor))
-        if found is not None:
-            return found
-        tag = self._names.get(id(tensor))
-        if tag is not None and tag[0] is tensor:
-            return tag[1], tag[2]
-        return layer, "input"
 
     def _row(self, layer, tensor, kind, op, value):
         self._rows.append((self.step_count, layer, tensor, kind, op, "rel_error", value))
@@ -150,7 +132,8 @@ class Shadow:
     def _on_forward(self, rec):
         if not is_grad_enabled() or rec.op_class is None:
             return
-        name = self._name_output(rec, self._params)
+        name = self._names.next_name(rec.layer, rec.op)  # named as the Monitor names them
+        self._names.tag(rec.output, rec.layer, name)
         if self.mode == "re-anchored":
             reference = rec.recompute() if rec.recompute is not None else None
             if reference is not None:
@@ -168,7 +151,7 @@ class Shadow:
             reference = rec.recompute(index)
             if reference is None:
                 continue
-            layer, name = self._identity(parent, rec.layer, self._params)
+            layer, name = self._names.identity(parent, rec.layer, self._params)
             self._row(layer, name, "grad", rec.op, rel_error(grad, reference))
 
     def _on_weight(self, rec):
@@ -204,8 +187,7 @@ class Shadow:
         twin_opt.state = {self._twin_params[id(p)]: copy.deepcopy(state)
                           for p, state in self.optimizer.state.items()}
         self._twin_optimizer = twin_opt
-        for name, module in self._twin.named_modules():
-            module.__dict__["_layer"] = name
+        name_layers(self._twin.named_modules())
 
     def twin_step(self, x, y, loss_fn) -> None:
         """Train the float64 twin one step on the batch the run just used, and record how far
@@ -282,13 +264,11 @@ class _TwinRecorder:
 
     def __init__(self, active: bool = True):
         self.active = active
-        self.outputs, self.updates, self._counts = {}, {}, {}
+        self.outputs, self.updates, self._names = {}, {}, OpNames()
 
     def notify(self, record):
         if isinstance(record, observe.ForwardRecord) and record.op_class is not None:
-            count = self._counts.get((record.layer, record.op), 0) + 1
-            self._counts[(record.layer, record.op)] = count
-            name = record.op if count == 1 else f"{record.op}#{count}"
+            name = self._names.next_name(record.layer, record.op)
             self.outputs[(record.layer, name)] = record.output.data
         elif isinstance(record, observe.WeightRecord):
             self.updates[id(record.param)] = np.asarray(record.new) - record.old

@@ -33,6 +33,24 @@ def best_time(func, repeat: int) -> float:
     return min(times)
 
 
+def engine_step(model, optimizer, scaler, loss_fn, policy, x, y):
+    """One training step as the benchmarks time it: zero_grad, forward under autocast(policy),
+    loss, (scaled) backward, optimizer step and scaler update. Non-finite losses are stepped
+    too (the fp16 preset diverges on the digits)."""
+    from numprec import Tensor
+    from numprec.amp import autocast
+    optimizer.zero_grad()
+    with autocast(policy):
+        loss = loss_fn(model(Tensor(x)), y)
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+
 def machine_notes() -> str:
     import numba
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -23,10 +23,10 @@ import pandas as pd
 
 import numprec
 from numprec import nn
-from numprec.amp import autocast, get_policy
+from numprec.amp import get_policy
 from numprec.data import load_digits, split_dataset
 from numprec.monitor import Monitor
-from numprec.studies.bench.common import atomic_write_text, machine_notes
+from numprec.studies.bench.common import atomic_write_text, engine_step, machine_notes
 from numprec.training import build_model, make_scaler
 
 MODELS = ("mlp", "cnn")
@@ -53,16 +53,8 @@ class _Case:
         with self.monitor if self.monitor is not None else contextlib.nullcontext():
             for x, y in batches:
                 start = time.perf_counter()
-                self.optimizer.zero_grad()
-                with autocast(self.policy):
-                    loss = self.loss_fn(self.model(numprec.Tensor(x)), y)
-                if self.scaler is None:
-                    loss.backward()
-                    self.optimizer.step()
-                else:
-                    self.scaler.scale(loss).backward()
-                    self.scaler.step(self.optimizer)
-                    self.scaler.update()
+                engine_step(self.model, self.optimizer, self.scaler, self.loss_fn, self.policy,
+                            x, y)
                 times.append(time.perf_counter() - start)
         return times
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 import numprec
-from numprec.studies.bench.common import atomic_write_text, machine_notes
+from numprec.studies.bench.common import atomic_write_text, engine_step, machine_notes
 from numprec import nn
-from numprec.amp import PRESETS, autocast, get_policy
+from numprec.amp import PRESETS, get_policy
 from numprec.data import load_digits, split_dataset
 from numprec.training import build_model, make_scaler
 
@@ -48,16 +48,7 @@ def time_engine(model_name, policy_name, batches, warmup):
     times = []
     for step, (x, y) in enumerate(batches):
         start = time.perf_counter()
-        optimizer.zero_grad()
-        with autocast(policy):
-            loss = loss_fn(model(numprec.Tensor(x)), y)
-        if scaler is None:
-            loss.backward()
-            optimizer.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+        engine_step(model, optimizer, scaler, loss_fn, policy, x, y)
         if step >= warmup:
             times.append(time.perf_counter() - start)
     return np.array(times)
