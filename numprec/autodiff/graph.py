@@ -152,7 +152,7 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     rules = rules_for(op, len(xs))
     spec = None if op_class is None else policy.pass_for(op_class, "backward")
     layer = current_layer() if watched else ""
-    out_ref = weakref.ref(out)
+    out_ref = weakref.ref(out) if watched else None  # only observers name the output
 
     def backward(grad):
         watching = observing()
@@ -181,7 +181,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
             grads.append(gi)
             grad_flag_list.append(flags)
         if watching:
-            notify(BackwardRecord(op, op_class, layer, out_ref(), g, grad_flags, parents,
+            output = out_ref() if out_ref is not None else None
+            notify(BackwardRecord(op, op_class, layer, output, g, grad_flags, parents,
                                   tuple(grads), tuple(grad_flag_list),
                                   _RecomputeGrad(rules, op_class, g, raw, xs, attrs, aux)))
         return grads
