@@ -31,12 +31,11 @@ import pandas as pd
 from ..autodiff import observe
 from ..autodiff.context import is_grad_enabled
 from ..formats import get_format
-from .jobs import ValueJobs
 from .naming import OpNames, name_layers, parameter_names, unname_layers
 from .nonfinite import backward_reason, forward_reason, update_reason
 from .tables import exponent_table, tidy_table
-from .stats import (EVENT_STATS, NCOUNTS, STAT_INDEX, STATS, VALUE_STATS, StatsKernel,
-                    event_stats, stagnation_frac)
+from .stats import (_EVENT_IS_FRAC, _EVENT_SLOTS, EVENT_STATS, NCOUNTS, STAT_INDEX, STATS,
+                    VALUE_STATS, StatsKernel, fill_event_rows, update_delta)
 from .whatif import whatif_names, whatif_vector
 
 KINDS = ("weight", "activation", "grad", "grad_scaled", "update", "state", "master", "run",
@@ -116,8 +115,7 @@ class Monitor:
         self._inside = False
         self.active = False
         self._kernel = StatsKernel()
-        self._jobs = ValueJobs(self._kernel)
-        self._keys, self._key_index, self._wanted = [], {}, {}
+        self._keys, self._key_index = [], {}  # key index -> None: left out by the filters
         self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
         self._hist_parts = []
         self._run_rows = []
@@ -134,8 +132,6 @@ class Monitor:
     def __exit__(self, *exc):
         if self._entries or self._loss is not None:
             self._finish_step(skipped=False, partial=True)
-        self._jobs.drain(self._collect)
-        self._jobs.close()
         observe.remove_observer(self)
         self._inside = False
         self.active = False
@@ -167,30 +163,49 @@ class Monitor:
     def _key(self, layer, tensor, kind):
         """The index of (layer, tensor, kind), or None when the filters leave it out."""
         key = (layer, tensor, kind)
-        wanted = self._wanted.get(key)
-        if wanted is None:
+        index = self._key_index.get(key, -1)
+        if index == -1:
             name = f"{layer}.{tensor}" if layer else tensor
-            wanted = kind in self.kinds and (self._include is None
-                                             or self._include.search(name) is not None)
-            self._wanted[key] = wanted
-            if wanted:
-                self._key_index[key] = len(self._keys)
+            index = None
+            if kind in self.kinds and (self._include is None
+                                       or self._include.search(name) is not None):
+                index = len(self._keys)
                 self._keys.append(key)
-        return self._key_index[key] if wanted else None
+            self._key_index[key] = index
+        return index
 
-    def _entry(self, index):
+    def _note(self, index, flags, size, values=None, whatif=None):
+        """Add to entry `index` this step: an op's Flags (None: nothing was rounded), the size of
+        what it rounded, and `values` as the array of its value statistics unless it has one
+        (whatif: the array its what-if statistics come from; default values). Returns the
+        entry."""
         entry = self._entries.get(index)
         if entry is None:
             entry = self._entries[index] = _Entry(len(self._entries))
-        return entry
-
-    def _flags(self, entry, flags, size):
-        """Add an op's Flags (None: nothing was rounded) to an entry's counts."""
         entry.counted = True
-        entry.size = max(entry.size, size)
-        if flags is not None:  # summed at the end of the step, in one vectorised add
+        if size > entry.size:
+            entry.size = size
+        if flags is not None:  # summed at the end of the step, in one compiled call
             self._flag_rows.append(entry.row)
             self._flag_counts.append(flags.all)
+        if values is not None and entry.values is None:
+            entry.values = values
+            if self.whatif:
+                entry.whatif = values if whatif is None else whatif
+        return entry
+
+    def _note_values(self, index, values, whatif=None):
+        """Entry `index` with `values` as the array of its value statistics (nothing counted)."""
+        entry = self._entries.get(index)
+        if entry is None:
+            entry = self._entries[index] = _Entry(len(self._entries))
+        if entry.values is None:
+            entry.values = values
+            if self.whatif:
+                entry.whatif = values if whatif is None else whatif
+            if values.size > entry.size:
+                entry.size = values.size
+        return entry
 
     def _identity(self, tensor, layer):
         """(layer, tensor name) of a tensor: a parameter, a tagged op output, or an input."""
@@ -214,15 +229,6 @@ class Monitor:
         except (RuntimeError, TypeError):
             return "grad"
 
-    def _values(self, index, values, whatif_values=None):
-        """The entry, with `values` as the array of its value statistics unless it has one."""
-        entry = self._entry(index)
-        if entry.values is None:
-            entry.values = values
-            entry.whatif = values if whatif_values is None else whatif_values
-            entry.size = max(entry.size, np.size(values))
-        return entry
-
     # --- records -------------------------------------------------------------------------------
     def notify(self, record):
         handler = _HANDLERS.get(type(record))
@@ -233,23 +239,27 @@ class Monitor:
         if not is_grad_enabled():
             return
         out = rec.output
-        if rec.op_class == "loss" and out.data.size == 1:
-            self._loss = float(out.data.reshape(-1)[0])
+        data = out.data
+        if rec.op_class == "loss" and data.size == 1:
+            self._loss = float(data.reshape(-1)[0])
         layer = rec.layer
+        params = self._params
         for operand, value, fmt, flags in zip(rec.operands, rec.inputs, rec.input_formats,
                                               rec.cast_flags):
-            param = self._params.get(id(operand)) if operand is not None else None
+            if operand is None:
+                continue
+            param = params.get(id(operand))
             if param is not None:
                 index = self._key(param[0], param[1], "weight")
                 if index is not None:
-                    entry = self._values(index, value, operand.data)
-                    self._flags(entry, flags if fmt is not None else None, np.size(value))
-            elif operand is not None and fmt is not None:
+                    self._note(index, flags if fmt is not None else None, np.size(value), value,
+                               operand.data)
+            elif fmt is not None:
                 owner_layer, name = self._identity(operand, layer)
                 index = self._key(owner_layer, name, "activation")
                 if index is not None:
-                    entry = self._values(index, value) if name == "input" else self._entry(index)
-                    self._flags(entry, flags, np.size(value))
+                    self._note(index, flags, np.size(value),
+                               value if name == "input" else None)
         if rec.op_class is None and rec.op != "cast":
             # data movement (reshape, transpose, ...): the output is its input's values
             source = next((t for t in rec.operands if t is not None), None)
@@ -260,10 +270,9 @@ class Monitor:
         self._names.tag(out, layer, name)
         index = self._key(layer, name, "activation")
         if index is not None:
-            entry = self._values(index, out.data, rec.exact)
-            self._flags(entry, rec.flags, out.data.size)
+            self._note(index, rec.flags, data.size, data, rec.exact)
         if self._first is None:
-            self._sequence.append(("forward", rec.op, layer, name, out.data, forward_reason,
+            self._sequence.append(("forward", rec.op, layer, name, data, forward_reason,
                                    (rec,)))
 
     def _on_backward(self, rec):
@@ -272,14 +281,14 @@ class Monitor:
             owner_layer, name = self._identity(rec.output, rec.layer)
             index = self._key(owner_layer, name, kind)
             if index is not None:
-                self._flags(self._entry(index), rec.grad_flags, np.size(rec.grad))
+                self._note(index, rec.grad_flags, np.size(rec.grad))
         for parent, grad, flags in zip(rec.operands, rec.grads, rec.flags):
             if grad is None:
                 continue
             owner_layer, name = self._identity(parent, rec.layer)
             index = self._key(owner_layer, name, kind)
             if index is not None:
-                self._flags(self._entry(index), flags, np.size(grad))
+                self._note(index, flags, grad.size)
             if self._first is None:
                 self._sequence.append(("backward", rec.op, owner_layer, name, grad,
                                        backward_reason, (rec, grad, flags)))
@@ -288,8 +297,7 @@ class Monitor:
         owner_layer, name = self._identity(rec.tensor, "")
         index = self._key(owner_layer, name, self._grad_kind)
         if index is not None:
-            entry = self._values(index, rec.grad)
-            self._flags(entry, rec.flags, np.size(rec.grad))
+            self._note(index, rec.flags, rec.grad.size, rec.grad)
 
     def _on_unscale(self, rec):
         if self._grad_kind == "grad":
@@ -297,32 +305,29 @@ class Monitor:
         layer, name = self._identity(rec.param, "")
         index = self._key(layer, name, "grad")
         if index is not None:
-            entry = self._values(index, rec.grad)
-            self._flags(entry, rec.flags, np.size(rec.grad))
+            self._note(index, rec.flags, rec.grad.size, rec.grad)
 
     def _on_weight(self, rec):
         layer, name = self._identity(rec.param, "")
+        new, old, target = rec.new, rec.old, rec.target
         index = self._key(layer, name, "master")
         if index is not None:
-            entry = self._values(index, rec.new, rec.target)
-            self._flags(entry, rec.flags, np.size(rec.new))
+            self._note(index, rec.flags, new.size, new, target)
         index = self._key(layer, name, "update")
         if index is not None:
-            delta = np.asarray(rec.new, dtype=np.float64) - np.asarray(rec.old, dtype=np.float64)
-            intended = np.asarray(rec.target) - rec.old if self.whatif else None
-            entry = self._values(index, delta, intended)
-            entry.stagnation = stagnation_frac(rec.old, rec.target, rec.new)
+            delta, stagnation = update_delta(old, target, new)
+            entry = self._note_values(index, delta, target - old if self.whatif else None)
+            entry.stagnation = stagnation
         if self._first is None:
-            self._sequence.append(("update", "store_weight", layer, name, rec.new, update_reason,
-                                   (rec.target, rec.new, rec.param.format, "weight")))
+            self._sequence.append(("update", "store_weight", layer, name, new, update_reason,
+                                   (target, new, rec.param.format, "weight")))
 
     def _on_state(self, rec):
         layer, pname = self._identity(rec.param, "")
         name = f"{pname}.{rec.name}"
         index = self._key(layer, name, "state")
         if index is not None:
-            entry = self._values(index, rec.new, rec.target)
-            self._flags(entry, rec.flags, np.size(rec.new))
+            self._note(index, rec.flags, rec.new.size, rec.new, rec.target)
         if self._first is None:
             self._sequence.append(("update", "store_state", layer, name, rec.new, update_reason,
                                    (rec.target, rec.new, rec.fmt, rec.name)))
@@ -340,22 +345,10 @@ class Monitor:
                                "tensor": tensor, "reason": reason(*args)}
                 return
 
-    def _collect(self, result):
-        """A finished background job: its rows and histogram join the tables in step order."""
-        step, keys, rows, with_values, stats, sequence = result
-        rows[with_values, :_N_VALUE] = stats.vectors
-        self._blocks.append((step, keys, rows))
-        if stats.segments.size:
-            self._hist_parts.append((step, keys[with_values][stats.segments], stats.exponents,
-                                     stats.counts))
-        if self._first is None and sequence is not None and np.any(stats.vectors[:, 1:3] > 0):
-            self._locate_nonfinite(sequence, step)
-
     @property
     def first_nonfinite(self):
         """The first op, layer and pass that produced a NaN or inf on a recorded step (step,
         pass, op, layer, tensor, reason), or None."""
-        self._jobs.drain(self._collect)
         return self._first
 
     @first_nonfinite.setter
@@ -367,48 +360,42 @@ class Monitor:
         step = self.step_count
         if self.active:
             self._emit(step, skipped)
-            # a NaN or inf shows in a skipped step, a bad loss or a step cut short (here), or in
-            # a value statistic (when the background job's rows join: _collect)
+            # a NaN or inf shows in a value statistic (_emit), a skipped step, a bad loss or a
+            # step cut short
             if self._first is None and (skipped or partial or (
                     self._loss is not None and not np.isfinite(self._loss))):
-                self._jobs.drain(self._collect)  # an earlier step may hold the first one
-                if self._first is None:
-                    self._locate_nonfinite(self._sequence, step)
+                self._locate_nonfinite(self._sequence, step)
         self._reset_step()
         if not partial:
             self.step_count += 1
             self._update_active()
 
     def _emit(self, step, skipped) -> None:
-        """Append this step's rows. Events, stagnation and what-if rows are built here; the
-        value statistics (one compiled pass over every recorded array) run on a background
-        thread while the next step trains (see _ValueJobs); their rows join in step order."""
-        entries = list(self._entries.items())
+        """Append this step's rows: events (summed from the kernels' counts in one compiled
+        call), stagnation, what-if, and the value statistics and exponent histograms of every
+        recorded array in one compiled pass (shared out among numba's threads)."""
+        entries = list(self._entries.values())
         if entries:
-            width = len(self.stat_names)
-            rows = np.full((len(entries), width), np.nan)
-            with_values = [j for j, (_, e) in enumerate(entries) if e.values is not None]
-            counts = np.zeros((len(entries), NCOUNTS), dtype=np.int64)
-            if self._flag_rows:  # sum each entry's Flags: sorted by entry, one reduceat
-                order = np.argsort(np.asarray(self._flag_rows), kind="stable")
-                owners = np.asarray(self._flag_rows)[order]
-                starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-                counts[owners[starts]] = np.add.reduceat(
-                    np.vstack(self._flag_counts)[order], starts, axis=0)
-            counted = [j for j, (_, e) in enumerate(entries) if e.counted]  # row j is entry j
-            sizes = [entries[j][1].size for j in counted]
-            rows[counted, _EVENT_START:_EVENT_START + _N_EVENT] = event_stats(counts[counted],
-                                                                              sizes)
-            rows[:, _STAGNATION] = [e.stagnation for _, e in entries]
-            if self.whatif:  # here, not in the background: it calls the parallel kernels
+            rows = np.full((len(entries), len(self.stat_names)), np.nan)
+            with_values = [e.row for e in entries if e.values is not None]  # row j is entry j
+            fill_event_rows(rows, _EVENT_START, np.asarray(self._flag_rows, dtype=np.int64),
+                            np.array(self._flag_counts, dtype=np.int64).reshape(-1, NCOUNTS),
+                            np.array([e.size for e in entries], dtype=np.float64),
+                            np.array([e.counted for e in entries], dtype=np.bool_),
+                            _EVENT_SLOTS, _EVENT_IS_FRAC)
+            rows[:, _STAGNATION] = [e.stagnation for e in entries]
+            if self.whatif:
                 for j in with_values:
-                    rows[j, len(STATS):] = whatif_vector(entries[j][1].whatif, self.whatif)
-            keys = np.fromiter((index for index, _ in entries), dtype=np.int64,
-                               count=len(entries))
-            self._jobs.submit(step, keys, rows, with_values,
-                              [entries[j][1].values for j in with_values],
-                              self._sequence if self._first is None else None)
-            self._jobs.drain(self._collect, keep=self._jobs.depth)
+                    rows[j, len(STATS):] = whatif_vector(entries[j].whatif, self.whatif)
+            keys = np.fromiter(self._entries, dtype=np.int64, count=len(entries))
+            stats = self._kernel.batch([entries[j].values for j in with_values], rows,
+                                       with_values)  # the value statistics into rows
+            self._blocks.append((step, keys, rows))
+            if stats.segments.size:
+                self._hist_parts.append((step, keys[with_values][stats.segments],
+                                         stats.exponents, stats.counts))
+            if self._first is None and stats.nonfinite:
+                self._locate_nonfinite(self._sequence, step)
         if "run" in self.kinds:
             loss = np.nan if self._loss is None else self._loss  # NaN: the loss was NaN
             self._run_rows.append((step, "", "", "run", "loss", loss))
@@ -433,12 +420,10 @@ class Monitor:
     # --- results -------------------------------------------------------------------------------
     def table(self) -> pd.DataFrame:
         """The tidy frame: step, layer, tensor, kind, stat, value (undefined stats left out)."""
-        self._jobs.drain(self._collect)
         return tidy_table(self._keys, self.stat_names, self._blocks, self._run_rows)
 
     def histograms(self) -> pd.DataFrame:
         """Exponent histograms: step, layer, tensor, kind, exponent (floor(log2|x|)), count."""
-        self._jobs.drain(self._collect)
         return exponent_table(self._keys, self._hist_parts)
 
     def save(self, directory, tensorboard: bool = False) -> list:
@@ -451,7 +436,6 @@ class Monitor:
     # --- resuming ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything recorded so far and the step counter (for checkpoints)."""
-        self._jobs.drain(self._collect)
         return {"step_count": self.step_count, "first_nonfinite": self._first,
                 "stat_names": list(self.stat_names), "keys": list(self._keys),
                 "blocks": [(s, k.copy(), r.copy()) for s, k, r in self._blocks],
@@ -464,11 +448,9 @@ class Monitor:
             raise ValueError("Monitor.load_state_dict: the saved monitor recorded other "
                              "statistics (different whatif formats)")
         self.step_count = int(state["step_count"])
-        self._jobs.drain(self._collect)
         self._first = state["first_nonfinite"]
         self._keys = [tuple(k) for k in state["keys"]]
         self._key_index = {k: i for i, k in enumerate(self._keys)}
-        self._wanted = {k: True for k in self._keys}
         self._blocks = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(r, dtype=np.float64))
                         for s, k, r in state["blocks"]]
         self._hist_parts = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(e, np.int64),

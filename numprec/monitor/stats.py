@@ -13,7 +13,10 @@ import math
 import numpy as np
 
 from ..codes import EVENT_NAMES, FLAG_NAMES, NCOUNTS
-from ..kernels.jit import cpu_serial_kernel
+import numba
+from numba import prange
+
+from ..kernels.jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, threads_for
 
 # floor(log2|x|) of every finite nonzero float64 lies in [-1074, 1023]
 EXP_OFFSET = 1080
@@ -41,180 +44,280 @@ _INF_BITS = 0x7FF0000000000000  # the bits of inf: above it, NaN
 _FIELDS = 2048                  # values of float64's exponent field
 
 
+# Three loops rather than one: the integer compares and the sum of squares vectorise on their
+# own, the histogram's scattered increments do not (fused, all three run at the slowest pace).
+# Three loops rather than one: the integer compares and the sum of squares vectorise on their
+# own, the histogram's scattered increments do not (fused, all three run at the slowest pace).
+# Each takes a whole (sliced) array: indices from 0 need no negative-index wraparound, which
+# would keep the loops from vectorising.
 @cpu_serial_kernel
-def _bit_stats(bits, lo_i, hi_i):
-    """(zeros, NaNs, largest finite |x| bits, smallest nonzero |x| bits) from the bits: integer
-    compares only (float compares on data with zeros at random places cost mispredictions)."""
-    zeros = nans = 0
+def _bit_stats(bits):
+    """(zeros, largest finite |x| bits, smallest nonzero |x| bits) from the bits: integer
+    compares only (their order is the order of the magnitudes), written as selects."""
+    zeros = 0
     max_bits = 0
     min_bits = _ABS
-    for i in range(lo_i, hi_i):
+    for i in range(bits.size):
         b = bits[i] & _ABS
         zeros += b == 0
-        nans += b > _INF_BITS
-        if b < _INF_BITS and b > max_bits:
-            max_bits = b
-        if b != 0 and b < min_bits:
-            min_bits = b
-    return zeros, nans, max_bits, min_bits
+        max_bits = max(max_bits, b if b < _INF_BITS else 0)
+        min_bits = min(min_bits, b if b != 0 else _ABS)
+    return zeros, max_bits, min_bits
 
 
 @cpu_serial_kernel
-def _field_histogram(bits, lo_i, hi_i, hist):
+def _field_histogram(bits, hist):
     """hist[i % 4, exponent field of x[i]] += 1 (four lanes: no dependency chain through one
     counter when neighbours share an exponent)."""
-    i = lo_i
-    while i + 4 <= hi_i:
+    i = 0
+    n = bits.size
+    while i + 4 <= n:
         hist[0, (bits[i] & _ABS) >> 52] += 1
         hist[1, (bits[i + 1] & _ABS) >> 52] += 1
         hist[2, (bits[i + 2] & _ABS) >> 52] += 1
         hist[3, (bits[i + 3] & _ABS) >> 52] += 1
         i += 4
-    while i < hi_i:
+    while i < n:
         hist[0, (bits[i] & _ABS) >> 52] += 1
         i += 1
 
 
 @cpu_serial_kernel
-def _sum_of_squares(x, lo_i, hi_i):
-    """Sum of x^2 over the finite elements, in four interleaved partial sums (a fixed order)."""
+def _sum_of_squares(x, bits, all_finite):
+    """Sum of x^2 over the finite elements, in four interleaved partial sums (a fixed order).
+    all_finite: no element is inf or NaN, so the loop needs no mask (and vectorises); the sum is
+    the same either way."""
     t0 = t1 = t2 = t3 = 0.0
-    i = lo_i
-    while i + 4 <= hi_i:
-        a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
-        t0 += a0 * a0 if abs(a0) < np.inf else 0.0
-        t1 += a1 * a1 if abs(a1) < np.inf else 0.0
-        t2 += a2 * a2 if abs(a2) < np.inf else 0.0
-        t3 += a3 * a3 if abs(a3) < np.inf else 0.0
-        i += 4
-    while i < hi_i:
+    i = 0
+    n = x.size
+    if all_finite:
+        while i + 4 <= n:
+            a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+            t0 += a0 * a0
+            t1 += a1 * a1
+            t2 += a2 * a2
+            t3 += a3 * a3
+            i += 4
+    else:
+        while i + 4 <= n:
+            a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+            t0 += a0 * a0 if (bits[i] & _ABS) < _INF_BITS else 0.0
+            t1 += a1 * a1 if (bits[i + 1] & _ABS) < _INF_BITS else 0.0
+            t2 += a2 * a2 if (bits[i + 2] & _ABS) < _INF_BITS else 0.0
+            t3 += a3 * a3 if (bits[i + 3] & _ABS) < _INF_BITS else 0.0
+            i += 4
+    while i < n:
         a0 = x[i]
-        t0 += a0 * a0 if abs(a0) < np.inf else 0.0
+        t0 += a0 * a0 if (bits[i] & _ABS) < _INF_BITS else 0.0
         i += 1
     return (t0 + t1) + (t2 + t3)
 
 
 @cpu_serial_kernel
-def _segment_stats(x, bits, starts, out, hist, bins, exp_out, count_out, emitted):
-    """For each segment j of x (x[starts[j]:starts[j+1]]): out[j] = zero fraction, NaN count,
-    inf count, amax, norm, min and max exponent (floor(log2|x|) of its finite nonzero values;
-    NaN where there are none), and its exponent histogram, nonempty bins only, in
-    exp_out/count_out[bins[j]:bins[j] + emitted[j]].
+def _one_segment(x, bits, out, hist, exp_out, count_out):
+    """Value statistics of one array x (bits: x viewed as int64): out[:7] = zero fraction, NaN
+    count, inf count, amax, norm, min and max exponent (floor(log2|x|) of its finite nonzero
+    values; NaN where there are none), and its exponent histogram, nonempty bins only, in
+    exp_out/count_out. Returns (bins written, NaN and inf values seen).
 
-    bits is x viewed as int64: counts, amax and the exponent range come from integer compares
-    of |x|'s bits (their order is the order of the magnitudes), the histogram from the exponent
-    field (hist: zeroed scratch of shape (4, 2048), left zeroed); float64 subnormals (field 0)
-    get their exponents from frexp in a rare second loop. Every sum runs in a fixed order: the
-    results are deterministic."""
+    hist: zeroed scratch of shape (4, 2048), left zeroed; float64 subnormals (field 0) get their
+    exponents from frexp in a rare second loop. Every sum runs in a fixed order: the results are
+    deterministic."""
+    size = x.size
+    zeros, max_bits, min_bits = _bit_stats(bits)
+    _field_histogram(bits, hist)
+    top = hist[0, 2047] + hist[1, 2047] + hist[2, 2047] + hist[3, 2047]  # inf and NaN
+    subnormals = hist[0, 0] + hist[1, 0] + hist[2, 0] + hist[3, 0] - zeros
+    for lane in range(4):
+        hist[lane, 0] = 0
+        hist[lane, 2047] = 0
+    nans = 0
+    if top:
+        for k in range(size):
+            nans += (bits[k] & _ABS) > _INF_BITS
+    infs = top - nans
     word = np.zeros(1, dtype=np.int64)
-    as_float = word.view(np.float64)
-    for j in range(starts.size - 1):
-        lo_i, hi_i = starts[j], starts[j + 1]
-        size = hi_i - lo_i
-        zeros, nans, max_bits, min_bits = _bit_stats(bits, lo_i, hi_i)
-        _field_histogram(bits, lo_i, hi_i, hist)
-        infs = hist[0, 2047] + hist[1, 2047] + hist[2, 2047] + hist[3, 2047] - nans
-        subnormals = hist[0, 0] + hist[1, 0] + hist[2, 0] + hist[3, 0] - zeros
-        for lane in range(4):
-            hist[lane, 0] = 0
-            hist[lane, 2047] = 0
-        word[0] = max_bits
-        amax = as_float[0]
-        out[j, 0] = zeros / size if size else np.nan
-        out[j, 1] = nans
-        out[j, 2] = infs
-        slot = bins[j]
-        if amax > 0.0:
-            total = _sum_of_squares(x, lo_i, hi_i)
-            if total == np.inf or total < 1e-280:
-                # the plain sum of squares over- or underflowed float64: sum (x / amax)^2
-                total = 0.0
-                for k in range(lo_i, hi_i):
-                    v = x[k]
-                    if abs(v) < np.inf:
-                        total += (v / amax) ** 2
-                norm = amax * math.sqrt(total)
-            else:
-                norm = math.sqrt(total)
-            lowest = 0
-            if subnormals > 0:  # float64 subnormals: exponents -1074 .. -1023, from frexp
-                sub = np.zeros(52, dtype=np.int64)
-                for k in range(lo_i, hi_i):
-                    if (bits[k] & _ABS) >> 52 == 0 and x[k] != 0.0:
-                        sub[math.frexp(abs(x[k]))[1] - 1 + 1074] += 1
-                for e in range(-1074, -1022):
-                    c = sub[e + 1074]
-                    if c:
-                        if slot == bins[j]:
-                            lowest = e
-                        exp_out[slot] = e
-                        count_out[slot] = c
-                        slot += 1
-            high_field = max_bits >> 52
-            for field in range(max(min_bits >> 52, 1), high_field + 1):
-                c = hist[0, field] + hist[1, field] + hist[2, field] + hist[3, field]
-                if c:
-                    if slot == bins[j]:
-                        lowest = field - 1023
-                    exp_out[slot] = field - 1023
-                    count_out[slot] = c
-                    slot += 1
-                    hist[0, field] = hist[1, field] = hist[2, field] = hist[3, field] = 0
-            out[j, 3] = amax
-            out[j, 4] = norm
-            out[j, 5] = lowest
-            out[j, 6] = exp_out[slot - 1]
+    word[0] = max_bits
+    amax = word.view(np.float64)[0]
+    out[0] = zeros / size if size else np.nan
+    out[1] = nans
+    out[2] = infs
+    slot = 0
+    if amax > 0.0:
+        total = _sum_of_squares(x, bits, top == 0)
+        if total == np.inf or total < 1e-280:
+            # the plain sum of squares over- or underflowed float64: sum (x / amax)^2
+            total = 0.0
+            for k in range(size):
+                v = x[k]
+                if abs(v) < np.inf:
+                    total += (v / amax) ** 2
+            norm = amax * math.sqrt(total)
         else:
-            defined = size > 0 and nans + infs == 0
-            out[j, 3] = 0.0 if defined else np.nan
-            out[j, 4] = 0.0 if defined else np.nan
-            out[j, 5] = np.nan
-            out[j, 6] = np.nan
-        emitted[j] = slot - bins[j]
+            norm = math.sqrt(total)
+        lowest = 0
+        if subnormals > 0:  # float64 subnormals: exponents -1074 .. -1023, from frexp
+            sub = np.zeros(52, dtype=np.int64)
+            for k in range(size):
+                if (bits[k] & _ABS) >> 52 == 0 and x[k] != 0.0:
+                    sub[math.frexp(abs(x[k]))[1] - 1 + 1074] += 1
+            for e in range(-1074, -1022):
+                c = sub[e + 1074]
+                if c:
+                    if slot == 0:
+                        lowest = e
+                    exp_out[slot], count_out[slot] = e, c
+                    slot += 1
+        for field in range(max(min_bits >> 52, 1), (max_bits >> 52) + 1):
+            c = hist[0, field] + hist[1, field] + hist[2, field] + hist[3, field]
+            if c:
+                if slot == 0:
+                    lowest = field - 1023
+                exp_out[slot], count_out[slot] = field - 1023, c
+                slot += 1
+                hist[0, field] = hist[1, field] = hist[2, field] = hist[3, field] = 0
+        out[3] = amax
+        out[4] = norm
+        out[5] = lowest
+        out[6] = exp_out[slot - 1]
+    else:
+        defined = size > 0 and nans + infs == 0
+        out[3] = 0.0 if defined else np.nan
+        out[4] = 0.0 if defined else np.nan
+        out[5] = np.nan
+        out[6] = np.nan
+    return slot, top
+
+
+@cpu_parallel_kernel
+def _segment_stats(x, bits, sizes, targets, rows, hists, plan, plan_starts):
+    """_one_segment for each segment j of x (the sizes[j] values after the previous ones) into
+    rows[targets[j]]. Worker t handles the segments plan[plan_starts[t]:plan_starts[t+1]] with
+    its own histogram scratch hists[t]: a segment's results do not depend on which worker
+    computed it. Returns (the nonempty exponent bins as rows (segment, exponent, count) in
+    segment order, the number of NaN and inf values)."""
+    n = sizes.size
+    starts = np.zeros(n + 1, dtype=np.int64)
+    bins = np.zeros(n + 1, dtype=np.int64)  # where each segment's histogram may go
+    for j in range(n):
+        starts[j + 1] = starts[j] + sizes[j]
+        bins[j + 1] = bins[j] + min(sizes[j], EXP_BINS)
+    exps = np.empty(bins[n], dtype=np.int64)
+    counts = np.empty(bins[n], dtype=np.int64)
+    emitted = np.zeros(n, dtype=np.int64)
+    nonfinite = np.zeros(n, dtype=np.int64)
+    for t in prange(plan_starts.size - 1):
+        hist = hists[t]
+        for p in range(plan_starts[t], plan_starts[t + 1]):
+            j = plan[p]
+            lo_i, hi_i = starts[j], starts[j + 1]
+            emitted[j], nonfinite[j] = _one_segment(x[lo_i:hi_i], bits[lo_i:hi_i],
+                                                    rows[targets[j]], hist,
+                                                    exps[bins[j]:bins[j + 1]],
+                                                    counts[bins[j]:bins[j + 1]])
+    found = np.empty((3, emitted.sum()), dtype=np.int64)
+    k = 0
+    for j in range(n):
+        for b in range(bins[j], bins[j] + emitted[j]):
+            found[0, k] = j
+            found[1, k] = exps[b]
+            found[2, k] = counts[b]
+            k += 1
+    return found, nonfinite.sum()
+
+
+def _balanced_plan(sizes, workers):
+    """(plan, plan_starts): segments dealt to workers, largest first, each to the least loaded
+    one (so that one worker does not get every large tensor)."""
+    loads = [0] * workers
+    owned = [[] for _ in range(workers)]
+    for j in sorted(range(len(sizes)), key=lambda j: -sizes[j]):
+        t = loads.index(min(loads))
+        loads[t] += sizes[j] + 64  # + a segment's fixed cost
+        owned[t].append(j)
+    plan = np.array([j for part in owned for j in part], dtype=np.int64)
+    plan_starts = np.zeros(workers + 1, dtype=np.int64)
+    np.cumsum([len(part) for part in owned], out=plan_starts[1:])
+    return plan, plan_starts
 
 
 class BatchStats:
-    """Value statistics of many arrays at once: `vectors[j]` (VALUE_STATS order, NaN where
-    undefined) for arrays[j], and the nonempty exponent bins as (segment, exponent, count)."""
+    """Value statistics of many arrays at once: their rows hold VALUE_STATS (NaN where
+    undefined) in their first columns; the nonempty exponent bins as (segment, exponent,
+    count); `nonfinite`: how many NaN and inf values the arrays hold."""
 
-    __slots__ = ("vectors", "segments", "exponents", "counts")
+    __slots__ = ("rows", "segments", "exponents", "counts", "nonfinite")
 
-    def __init__(self, vectors, segments, exponents, counts):
-        self.vectors, self.segments, self.exponents, self.counts = (vectors, segments,
-                                                                    exponents, counts)
+    def __init__(self, rows, segments, exponents, counts, nonfinite):
+        self.rows, self.segments, self.exponents, self.counts = rows, segments, exponents, counts
+        self.nonfinite = nonfinite
 
 
 class StatsKernel:
-    """Computes value statistics in one compiled pass over many arrays (serial: a step's
-    tensors are small, and waking threads would cost more than it saves)."""
+    """Computes value statistics in one compiled pass over many arrays, the arrays shared out
+    among numba's threads (one thread below SMALL_WORK elements in all)."""
 
     def __init__(self):
-        self._hist = np.zeros((4, _FIELDS), dtype=np.int64)
+        self._hists = np.zeros((0, 4, _FIELDS), dtype=np.int64)
+        self._flat = np.empty(0)
+        self._plans = {}
+        self._threads = numba.get_num_threads
 
-    def batch(self, arrays) -> BatchStats:
+    def _plan(self, sizes, workers):
+        key = (sizes.tobytes(), workers)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) > 64:  # models whose tensors change shape every step
+                self._plans.clear()
+            plan = self._plans[key] = _balanced_plan(sizes.tolist(), workers)
+        return plan
+
+    def batch(self, arrays, rows=None, targets=None) -> BatchStats:
+        """Statistics of arrays[j] into rows[targets[j], :len(VALUE_STATS)] (default: a new
+        matrix with one row per array, returned as `rows`)."""
         n = len(arrays)
-        sizes = np.fromiter((np.size(a) for a in arrays), dtype=np.int64, count=n)
-        starts = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(sizes, out=starts[1:])
-        flat = (np.concatenate([np.asarray(a, dtype=np.float64).reshape(-1) for a in arrays])
-                if arrays else np.zeros(0))
-        out = np.empty((n, len(VALUE_STATS)), dtype=np.float64)
-        bins = np.zeros(n + 1, dtype=np.int64)  # where each segment's histogram goes
-        np.cumsum(np.minimum(sizes, EXP_BINS), out=bins[1:])
-        exps = np.empty(bins[-1], dtype=np.int64)
-        counts = np.empty(bins[-1], dtype=np.int64)
-        emitted = np.zeros(n, dtype=np.int64)
-        _segment_stats(flat, flat.view(np.int64), starts, out, self._hist, bins, exps, counts,
-                       emitted)
-        keep = np.repeat(np.arange(n), emitted)
-        index = bins[keep] + (np.arange(keep.size) - np.repeat(np.cumsum(emitted) - emitted,
-                                                                emitted))
-        return BatchStats(out, keep, exps[index], counts[index])
+        sizes = np.array([a.size for a in arrays], dtype=np.int64)
+        total = int(sizes.sum())
+        if self._flat.size < total:  # one buffer, reused: fresh pages fault on every touch
+            self._flat = np.empty(max(total, 2 * self._flat.size))
+        flat = self._flat[:total]
+        if n:
+            np.concatenate(arrays, axis=None, out=flat, casting="same_kind")
+        if rows is None:
+            rows = np.empty((n, len(VALUE_STATS)), dtype=np.float64)
+            targets = np.arange(n, dtype=np.int64)
+        workers = 1 if total < SMALL_WORK else max(1, min(self._threads(), n))
+        if self._hists.shape[0] < workers:
+            self._hists = np.zeros((workers, 4, _FIELDS), dtype=np.int64)
+        plan, plan_starts = self._plan(sizes, workers)
+        with threads_for(total):
+            found, nonfinite = _segment_stats(flat, flat.view(np.int64), sizes,
+                                              np.asarray(targets, dtype=np.int64), rows,
+                                              self._hists, plan, plan_starts)
+        return BatchStats(rows, found[0], found[1], found[2], int(nonfinite))
 
     def values(self, x):
         """(vector, exponents, counts) of one array."""
         stats = self.batch([x])
-        return stats.vectors[0], stats.exponents, stats.counts
+        return stats.rows[0], stats.exponents, stats.counts
+
+
+@cpu_serial_kernel
+def fill_event_rows(rows, start, owners, counts, sizes, counted, slots, is_frac):
+    """rows[j, start + s] = the count slots[s] summed over every counts[k] with owners[k] == j,
+    divided by sizes[j] where is_frac[s] (NaN for an empty tensor), for the rows j with
+    counted[j]; the others are left as they are."""
+    total = np.zeros((rows.shape[0], counts.shape[1]), dtype=np.int64)
+    for k in range(owners.size):
+        for c in range(counts.shape[1]):
+            total[owners[k], c] += counts[k, c]
+    for j in range(rows.shape[0]):
+        if counted[j]:
+            for s in range(slots.size):
+                value = float(total[j, slots[s]])
+                if is_frac[s]:
+                    value = value / sizes[j] if sizes[j] > 0 else np.nan
+                rows[j, start + s] = value
 
 
 def event_stats(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -228,15 +331,27 @@ def event_stats(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return picked
 
 
-def stagnation_frac(old: np.ndarray, target: np.ndarray, new: np.ndarray) -> float:
-    """Fraction of weights an update meant to change (target != old) that storage left
-    unchanged (new == old): w + delta == w after rounding."""
-    old = np.asarray(old, dtype=np.float64)
-    if old.size == 0:
-        return float("nan")
-    stuck = (np.asarray(new) == old) & (np.asarray(target) != old)
-    return float(np.count_nonzero(stuck)) / old.size
+@cpu_serial_kernel
+def _update_delta(old, target, new, delta):
+    """delta = new - old; returns how many weights an update meant to change (target != old)
+    that storage left unchanged (new == old)."""
+    stuck = 0
+    for i in range(old.size):
+        delta[i] = new[i] - old[i]
+        stuck += (new[i] == old[i]) & (target[i] != old[i])
+    return stuck
+
+
+def update_delta(old: np.ndarray, target: np.ndarray, new: np.ndarray):
+    """(new - old, stagnation_frac): the stored change of a weight, and the fraction of weights
+    an update meant to change (target != old) that storage left unchanged (new == old: w + delta
+    == w after rounding); NaN for an empty weight. Float64 arrays of one shape."""
+    delta = np.empty(new.shape)
+    stuck = _update_delta(old.reshape(-1), target.reshape(-1), new.reshape(-1),
+                          delta.reshape(-1))
+    return delta, (stuck / old.size if old.size else float("nan"))
 
 
 __all__ = ["STATS", "VALUE_STATS", "EVENT_STATS", "UPDATE_STATS", "STAT_INDEX", "StatsKernel",
-           "BatchStats", "event_stats", "stagnation_frac", "EXP_OFFSET", "NCOUNTS"]
+           "BatchStats", "event_stats", "fill_event_rows", "update_delta", "EXP_OFFSET",
+           "NCOUNTS"]

@@ -19,12 +19,19 @@ class Flags:
     repr show the flags.
     """
 
-    __slots__ = ("all", "counts", "event_counts")
+    __slots__ = ("all",)
 
     def __init__(self):
-        self.all = np.zeros(NCOUNTS, dtype=np.int64)
-        self.counts = self.all[:NFLAGS]
-        self.event_counts = self.all[NFLAGS:]
+        self.all = np.zeros(NCOUNTS, dtype=np.int64)  # the views below on demand: the engine
+        # makes one Flags per rounding step while observed
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.all[:NFLAGS]
+
+    @property
+    def event_counts(self) -> np.ndarray:
+        return self.all[NFLAGS:]
 
     def __getattr__(self, name):
         if name in FLAG_NAMES:
@@ -46,9 +53,9 @@ class Flags:
         if counts.shape not in ((NFLAGS,), (NCOUNTS,)):
             raise ValueError(f"Flags.add takes {NFLAGS} flag counts or {NCOUNTS} counts (flags, "
                              f"then events), got shape {counts.shape}")
-        self.counts += counts[:NFLAGS]
+        self.all[:NFLAGS] += counts[:NFLAGS]
         if counts.size == NCOUNTS:
-            self.event_counts += counts[NFLAGS:]
+            self.all[NFLAGS:] += counts[NFLAGS:]
 
     def reset(self) -> None:
         self.all[:] = 0

@@ -80,18 +80,20 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     check_counts(counts)
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
-    local = np.zeros(NCOUNTS, dtype=np.int64)
     with threads_for(x.size):
         n_slow, n_inexact, n_zeroed = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset,
                                                                  rbits, encode)
-        if n_slow:
+        if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
             bad = _general_pass(x, out, np.flatnonzero(slow), P, mode, saturate, ftz, key,
-                                offset, rbits, encode, local)
+                                offset, rbits, encode,
+                                counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
     if want_flags:
-        local[COUNT_SLOT["inexact"]] += n_inexact
-        local[COUNT_SLOT["zeroed"]] += n_zeroed
-        counts += local
+        counts[_INEXACT] += n_inexact
+        counts[_ZEROED] += n_zeroed
     return int(bad)
+
+
+_INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
 
 
 def round_into(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
