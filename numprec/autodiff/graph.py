@@ -120,14 +120,20 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     else:
         arith = OpArithmetic(policy.pass_for(op_class, "forward"), formats, policy, states)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
-        if watched:
-            in_fmts = tuple(arith.cast_format(f, r) for f, r in zip(formats, roles))
-            cast_flags = tuple(None if fmt is None else Flags() for fmt in in_fmts)
-            xs = []
-            for v, f, r, cf in zip(values, formats, roles, cast_flags):
-                with _counting(cf):
+        if watched:  # each cast that rounds counts into its own Flags
+            in_fmts, cast_flags, xs = [], [], []
+            for v, f, r in zip(values, formats, roles):
+                fmt = arith.cast_format(f, r)
+                in_fmts.append(fmt)
+                if fmt is None:  # cast leaves it as it is (cast_format's contract)
+                    cast_flags.append(None)
+                    xs.append(v)
+                    continue
+                cf = Flags()
+                cast_flags.append(cf)
+                with counting(cf):
                     xs.append(arith.cast(v, f, r))
-            xs = tuple(xs)
+            in_fmts, cast_flags, xs = tuple(in_fmts), tuple(cast_flags), tuple(xs)
         else:
             xs = tuple(arith.cast(v, f, r) for v, f, r in zip(values, formats, roles))
         with np.errstate(all="ignore"), _counting(result_flags):

@@ -55,19 +55,16 @@ def _check_step_bound(value, name):
 
 
 class _Entry:
-    """What one tensor collected in one step: its row in the step's counts matrix (flags and
-    events), its size, the array its value statistics come from (the first one seen), the array
-    its what-if statistics come from, stagnation."""
+    """What one tensor (a key) collected in the current step: its row in the step's rows
+    (flags and events), its size, the array its value statistics come from (the first one
+    seen), the array its what-if statistics come from, stagnation. One per key, reused every
+    step: `stamp` says which step its fields belong to."""
 
-    __slots__ = ("row", "size", "values", "whatif", "stagnation", "counted")
+    __slots__ = ("index", "stamp", "row", "size", "values", "whatif", "stagnation", "counted")
 
-
-    def __init__(self, row):
-        self.row = row
-        self.size = 0
-        self.values = self.whatif = None
-        self.stagnation = np.nan
-        self.counted = False
+    def __init__(self, index):
+        self.index = index
+        self.stamp = -1
 
 
 class Monitor:
@@ -116,6 +113,8 @@ class Monitor:
         self.active = False
         self._kernel = StatsKernel()
         self._keys, self._key_index = [], {}  # key index -> None: left out by the filters
+        self._slots = []  # key index -> its _Entry
+        self._stamp = 0
         self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
         self._hist_parts = []
         self._run_rows = []
@@ -130,7 +129,7 @@ class Monitor:
         return self
 
     def __exit__(self, *exc):
-        if self._entries or self._loss is not None:
+        if self._live or self._loss is not None:
             self._finish_step(skipped=False, partial=True)
         observe.remove_observer(self)
         self._inside = False
@@ -153,7 +152,8 @@ class Monitor:
 
     # --- attribution ---------------------------------------------------------------------------
     def _reset_step(self):
-        self._entries = {}
+        self._stamp += 1
+        self._live = []  # the entries of this step, in the order first seen
         self._flag_rows, self._flag_counts = [], []
         self._sequence = []  # (pass, op, layer, tensor, array, reason, args) in engine order
         self._names = OpNames()
@@ -171,17 +171,26 @@ class Monitor:
                                        or self._include.search(name) is not None):
                 index = len(self._keys)
                 self._keys.append(key)
+                self._slots.append(_Entry(index))
             self._key_index[key] = index
         return index
+
+    def _begin(self, entry):
+        """The entry's first record this step: it takes the next row."""
+        entry.stamp, entry.row = self._stamp, len(self._live)
+        entry.size, entry.counted = 0, False
+        entry.values = entry.whatif = None
+        entry.stagnation = np.nan
+        self._live.append(entry)
 
     def _note(self, index, flags, size, values=None, whatif=None):
         """Add to entry `index` this step: an op's Flags (None: nothing was rounded), the size of
         what it rounded, and `values` as the array of its value statistics unless it has one
         (whatif: the array its what-if statistics come from; default values). Returns the
         entry."""
-        entry = self._entries.get(index)
-        if entry is None:
-            entry = self._entries[index] = _Entry(len(self._entries))
+        entry = self._slots[index]
+        if entry.stamp != self._stamp:
+            self._begin(entry)
         entry.counted = True
         if size > entry.size:
             entry.size = size
@@ -196,9 +205,9 @@ class Monitor:
 
     def _note_values(self, index, values, whatif=None):
         """Entry `index` with `values` as the array of its value statistics (nothing counted)."""
-        entry = self._entries.get(index)
-        if entry is None:
-            entry = self._entries[index] = _Entry(len(self._entries))
+        entry = self._slots[index]
+        if entry.stamp != self._stamp:
+            self._begin(entry)
         if entry.values is None:
             entry.values = values
             if self.whatif:
@@ -209,7 +218,8 @@ class Monitor:
 
     def _identity(self, tensor, layer):
         """(layer, tensor name) of a tensor: a parameter, a tagged op output, or an input."""
-        return self._names.identity(tensor, layer, self._params)
+        found = self._params.get(id(tensor))
+        return found if found is not None else self._names.identity(tensor, layer, self._params)
 
     @property
     def _grad_kind(self):
@@ -374,20 +384,20 @@ class Monitor:
         """Append this step's rows: events (summed from the kernels' counts in one compiled
         call), stagnation, what-if, and the value statistics and exponent histograms of every
         recorded array in one compiled pass (shared out among numba's threads)."""
-        entries = list(self._entries.values())
+        entries = self._live
         if entries:
             rows = np.full((len(entries), len(self.stat_names)), np.nan)
             with_values = [e.row for e in entries if e.values is not None]  # row j is entry j
+            meta = np.array([(e.size, e.counted, e.stagnation) for e in entries],
+                            dtype=np.float64)
             fill_event_rows(rows, _EVENT_START, np.asarray(self._flag_rows, dtype=np.int64),
                             np.array(self._flag_counts, dtype=np.int64).reshape(-1, NCOUNTS),
-                            np.array([e.size for e in entries], dtype=np.float64),
-                            np.array([e.counted for e in entries], dtype=np.bool_),
-                            _EVENT_SLOTS, _EVENT_IS_FRAC)
-            rows[:, _STAGNATION] = [e.stagnation for e in entries]
+                            meta[:, 0], meta[:, 1], _EVENT_SLOTS, _EVENT_IS_FRAC)
+            rows[:, _STAGNATION] = meta[:, 2]
             if self.whatif:
                 for j in with_values:
                     rows[j, len(STATS):] = whatif_vector(entries[j].whatif, self.whatif)
-            keys = np.fromiter(self._entries, dtype=np.int64, count=len(entries))
+            keys = np.array([e.index for e in entries], dtype=np.int64)
             stats = self._kernel.batch([entries[j].values for j in with_values], rows,
                                        with_values)  # the value statistics into rows
             self._blocks.append((step, keys, rows))
@@ -451,6 +461,7 @@ class Monitor:
         self._first = state["first_nonfinite"]
         self._keys = [tuple(k) for k in state["keys"]]
         self._key_index = {k: i for i, k in enumerate(self._keys)}
+        self._slots = [_Entry(i) for i in range(len(self._keys))]
         self._blocks = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(r, dtype=np.float64))
                         for s, k, r in state["blocks"]]
         self._hist_parts = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(e, np.int64),

@@ -103,10 +103,10 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
         lines.append(f"- {row.model}, {row.policy}: {row.vs_unmonitored:.2f}x ({verdict})")
     lines += ["", "Where the time goes: while a monitor watches, every op counts the flags of "
               "its roundings and reports a record (engine side); the monitor attributes each "
-              "record to a tensor and, at the end of the step, computes the value statistics "
-              "and exponent histograms of every recorded tensor (about 7 arrays per parameter: "
-              "weight, master, update, gradients, optimizer state) in one compiled pass, on a "
-              "background thread while the next step trains (it helps where a core is idle). "
+              "record to a tensor and, at the end of the step, sums the events in one compiled "
+              "call and computes the value statistics and exponent histograms of every recorded "
+              "tensor (about 6 arrays per parameter: weight, master, update, gradient, two "
+              "optimizer states) in one compiled pass shared out among numba's threads. "
               "What-if formats round every recorded tensor twice more per format (unscaled and "
               "scaled). The machine is shared, so absolute times vary between runs; the ratios "
               "come from the same interleaved rounds.", ""]
