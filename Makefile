@@ -33,8 +33,13 @@ report: $(VENV)/.installed-study
 	    --out $(RUNS)/fp16-amp
 	$(PY) -m numprec report $(RUNS)/fp16 $(RUNS)/fp16-amp --out $(REPORT)
 
+# Every study into reports/ (STUDY_ARGS=--full for paper-quality sizes: longer, resumable).
+STUDIES    ?= rounding error-accumulation
+STUDY_ARGS ?=
 study: $(VENV)/.installed-study
-	$(PY) -m numprec study rounding --out reports/study_rounding
+	for name in $(STUDIES); do \
+	    $(PY) -m numprec study $$name --out reports/study_$$(echo $$name | tr - _) \
+	        $(STUDY_ARGS) || exit 1; done
 
 test: $(VENV)/.installed-test
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -q -n $(WORKERS) --dist loadscope $(PYTEST_ARGS)

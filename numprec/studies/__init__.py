@@ -1,12 +1,14 @@
 """The studies that `numprec study NAME` runs, and the benchmarks behind `numprec bench`
-(numprec.studies.bench). A study is a subpackage with `run_study(out, *, quick, seed)`, which
-writes its data, figures and report into the folder `out` atomically and returns the report's
-path, and `main(argv)`, its command line. Studies load on demand (they import matplotlib)."""
+(numprec.studies.bench). A study is a subpackage with `run_study(out, *, quick, full, seed)`,
+which writes its data, figures and report into the folder `out` atomically and returns the
+report's path, and `main(argv)`, its command line. Studies load on demand (they import
+matplotlib)."""
 from __future__ import annotations
 
 import importlib
 
-STUDIES = {"rounding": "numprec.studies.rounding"}
+STUDIES = {"rounding": "numprec.studies.rounding",
+           "error-accumulation": "numprec.studies.error_accumulation"}
 
 
 def load_study(name: str):

@@ -107,14 +107,18 @@ def test_bench_unknown_name_is_a_clear_error(capsys):
 def test_study_runs_a_study_by_name(capsys, monkeypatch, tmp_path):
     from numprec.studies import rounding as study_rounding
     calls = []
-    monkeypatch.setattr(study_rounding, "run_study", lambda out, *, quick, seed: calls.append(
-        (out, quick, seed)) or Path(out) / "report.md")
+    monkeypatch.setattr(study_rounding, "run_study", lambda out, *, quick, full, seed:
+                        calls.append((out, quick, full, seed)) or Path(out) / "report.md")
     code, out, _ = run(capsys, "study", "rounding", "--quick")
-    assert code == 0 and calls == [("reports/study_rounding", True, 0)]
+    assert code == 0 and calls == [("reports/study_rounding", True, False, 0)]
     assert out.strip() == "report written to reports/study_rounding/report.md"
+    code, out, _ = run(capsys, "study", "rounding", "--full", "--seed", "3")
+    assert code == 0 and calls[-1] == ("reports/study_rounding", False, True, 3)
     code, out, err = run(capsys, "study", "rouding")
     assert code == 2 and err == ("numprec: error: unknown study 'rouding'; valid studies: "
-                                 "rounding\n")
+                                 "rounding, error-accumulation\n")
+    code, out, err = run(capsys, "study", "rounding", "--quick", "--full")
+    assert code == 2 and "--full" in err and len(err.strip().splitlines()) == 1
 
 
 def test_bench_missing_dependency_names_the_extra(capsys, monkeypatch):

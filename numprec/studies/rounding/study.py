@@ -187,8 +187,12 @@ Every table and figure above is drawn from these files (one row per observation)
     (folder / "report.md").write_text(text)
 
 
-def run_study(out="reports/study_rounding", *, quick: bool = False, seed: int = 0) -> Path:
-    """Run the study and write the report folder atomically; returns the path of report.md."""
+def run_study(out="reports/study_rounding", *, quick: bool = False, full: bool = False,
+              seed: int = 0) -> Path:
+    """Run the study and write the report folder atomically; returns the path of report.md.
+    Its default sizes are already the paper-quality ones: full changes nothing."""
+    if quick and full:
+        raise ValueError("choose quick or full, not both")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     sizes = QUICK if quick else FULL
