@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 
 STUDIES = {"rounding": "numprec.studies.rounding",
-           "error-accumulation": "numprec.studies.error_accumulation"}
+           "error-accumulation": "numprec.studies.error_accumulation",
+           "vanishing-gradients": "numprec.studies.vanishing_gradients"}
 
 
 def load_study(name: str):

@@ -55,7 +55,7 @@ def _in_settings_order(errors, settings):
 
 
 def compute(settings: dict, out, seed: int, stream=None) -> dict:
-    signature = repr((NAME, sorted(settings.items()), seed))
+    signature = repr((NAME, numprec.__version__, sorted(settings.items()), seed))
     cells = [(op, kind, 2 ** k, trial) for op in settings["ops"] for kind in settings["data"]
              for k in sorted(settings["log2_n"], reverse=True)  # the long ones first
              for trial in range(seed, seed + settings["trials"])]
