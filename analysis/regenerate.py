@@ -4,8 +4,8 @@ document (each writes its files atomically).
     python analysis/regenerate.py [NAME ...]     (no NAME: all of them, in this order)
 
 NAMEs: observation (what `make report` runs: two monitored, shadowed training runs into runs/,
-then numprec report), study_rounding, study_error_accumulation, study_vanishing_gradients
-(numprec study NAME), bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench
+then numprec report), study_rounding, study_error_accumulation, study_vanishing_gradients,
+study_loss_scaling (numprec study NAME), bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench
 NAME). The GPU report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
 Run from the repository root.
 """
@@ -29,6 +29,8 @@ REPORTS = {
                                    "reports/study_error_accumulation"], (0,))],
     "study_vanishing_gradients": [(["study", "vanishing-gradients", "--out",
                                     "reports/study_vanishing_gradients"], (0,))],
+    "study_loss_scaling": [(["study", "loss-scaling", "--out", "reports/study_loss_scaling"],
+                            (0,))],
     "bench_rounding": [(["bench", "rounding", "--out", "reports"], (0,))],
     "bench_matmul": [(["bench", "matmul", "--out", "reports"], (0,))],
     "bench_training": [(["bench", "training", "--out", "reports"], (0,))],

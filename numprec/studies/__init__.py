@@ -9,7 +9,8 @@ import importlib
 
 STUDIES = {"rounding": "numprec.studies.rounding",
            "error-accumulation": "numprec.studies.error_accumulation",
-           "vanishing-gradients": "numprec.studies.vanishing_gradients"}
+           "vanishing-gradients": "numprec.studies.vanishing_gradients",
+           "loss-scaling": "numprec.studies.loss_scaling"}
 
 
 def load_study(name: str):

@@ -116,7 +116,8 @@ def test_study_runs_a_study_by_name(capsys, monkeypatch, tmp_path):
     assert code == 0 and calls[-1] == ("reports/study_rounding", False, True, 3)
     code, out, err = run(capsys, "study", "rouding")
     assert code == 2 and err == ("numprec: error: unknown study 'rouding'; valid studies: "
-                                 "rounding, error-accumulation, vanishing-gradients\n")
+                                 "rounding, error-accumulation, vanishing-gradients, "
+                                 "loss-scaling\n")
     code, out, err = run(capsys, "study", "rounding", "--quick", "--full")
     assert code == 2 and "--full" in err and len(err.strip().splitlines()) == 1
 
