@@ -34,7 +34,8 @@ report: $(VENV)/.installed-study
 	$(PY) -m numprec report $(RUNS)/fp16 $(RUNS)/fp16-amp --out $(REPORT)
 
 # Every study into reports/ (STUDY_ARGS=--full for paper-quality sizes: longer, resumable).
-STUDIES    ?= rounding error-accumulation vanishing-gradients loss-scaling
+STUDIES    ?= rounding error-accumulation vanishing-gradients loss-scaling \
+              update-stagnation
 STUDY_ARGS ?=
 study: $(VENV)/.installed-study
 	for name in $(STUDIES); do \

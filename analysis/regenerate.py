@@ -5,7 +5,7 @@ document (each writes its files atomically).
 
 NAMEs: observation (what `make report` runs: two monitored, shadowed training runs into runs/,
 then numprec report), study_rounding, study_error_accumulation, study_vanishing_gradients,
-study_loss_scaling (numprec study NAME), bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench
+study_loss_scaling, study_update_stagnation (numprec study NAME), bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench
 NAME). The GPU report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
 Run from the repository root.
 """
@@ -31,6 +31,8 @@ REPORTS = {
                                     "reports/study_vanishing_gradients"], (0,))],
     "study_loss_scaling": [(["study", "loss-scaling", "--out", "reports/study_loss_scaling"],
                             (0,))],
+    "study_update_stagnation": [(["study", "update-stagnation", "--out",
+                                  "reports/study_update_stagnation"], (0,))],
     "bench_rounding": [(["bench", "rounding", "--out", "reports"], (0,))],
     "bench_matmul": [(["bench", "matmul", "--out", "reports"], (0,))],
     "bench_training": [(["bench", "training", "--out", "reports"], (0,))],

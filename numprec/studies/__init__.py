@@ -10,7 +10,8 @@ import importlib
 STUDIES = {"rounding": "numprec.studies.rounding",
            "error-accumulation": "numprec.studies.error_accumulation",
            "vanishing-gradients": "numprec.studies.vanishing_gradients",
-           "loss-scaling": "numprec.studies.loss_scaling"}
+           "loss-scaling": "numprec.studies.loss_scaling",
+           "update-stagnation": "numprec.studies.update_stagnation"}
 
 
 def load_study(name: str):

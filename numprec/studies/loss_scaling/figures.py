@@ -38,23 +38,32 @@ def underflow_by_depth(layers):
     return fig, medians
 
 
-def loss_curves(runs):
-    """Training loss per step (running mean of 10 steps) for every setting."""
-    settings = list(dict.fromkeys(runs["setting"]))
+def loss_curves(runs, by: str = "setting", title: str = "Training loss by loss scale",
+                legend: str = "loss scale"):
+    """Training loss per step (running mean of 10 steps), one line per value of column `by`."""
+    settings = list(dict.fromkeys(runs[by]))
     styles = _styles(settings)
-    smooth = runs.assign(smoothed=runs.groupby("setting", sort=False)["loss"]
+    smooth = runs.assign(smoothed=runs.groupby(by, sort=False)["loss"]
                          .transform(lambda s: s.rolling(10, min_periods=1).mean()))
+    many = len(settings) > 7  # then the legend goes below the axes, not over the curves
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * 1.3, 2.6))
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * (1.5 if many else 1.3),
+                                        3.4 if many else 2.6))
         for setting in settings:
-            line = smooth[smooth["setting"] == setting]
+            line = smooth[smooth[by] == setting]
             color, style = styles[setting]
             ax.plot(line["step"], line["smoothed"], style, color=color, label=setting)
-        ax.set(xlabel="step", ylabel="training loss (running mean of 10)",
-               title="Training loss by loss scale")
-        ax.legend(title="loss scale", ncol=2)
-        fig.tight_layout()
-    return fig, smooth[["setting", "step", "loss", "smoothed", "loss_scale", "skipped"]]
+        ax.set(xlabel="step", ylabel="training loss (running mean of 10)", title=title)
+        if many:
+            fig.legend(*ax.get_legend_handles_labels(), title=legend, loc="lower center",
+                       ncol=3, frameon=False, bbox_to_anchor=(0.5, -0.01))
+            fig.tight_layout(rect=(0, 0.24, 1, 1))
+        else:
+            ax.legend(title=legend, ncol=2)
+            fig.tight_layout()
+    columns = [by, "step", "loss", "smoothed"] + [c for c in ("loss_scale", "skipped")
+                                                  if c in smooth]
+    return fig, smooth[columns]
 
 
 def dynamic_scale(runs):
