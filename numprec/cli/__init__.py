@@ -5,11 +5,12 @@ import argparse
 import os
 import sys
 
-from . import bench_cmd, formats_cmd, inspect_cmd, report_cmd, study_cmd, train_cmd
+from . import (advise_cmd, bench_cmd, formats_cmd, inspect_cmd, report_cmd, study_cmd,
+               train_cmd)
 from .errors import CommandError
 
 COMMANDS = {"formats": formats_cmd, "inspect": inspect_cmd, "train": train_cmd,
-            "study": study_cmd, "report": report_cmd, "bench": bench_cmd}
+            "study": study_cmd, "report": report_cmd, "advise": advise_cmd, "bench": bench_cmd}
 # Bad input (unknown format, unreadable value, invalid mode), unwritable files, missing modules.
 USER_ERRORS = (ValueError, TypeError, OSError, CommandError)
 
