@@ -35,7 +35,12 @@ class enable_grad(no_grad):
 
 def current_layer() -> str:
     """Dotted name of the innermost named module running now ("" outside any)."""
-    return getattr(_local, "layer", "")
+    return getattr(_local, "layer", None) or ""
+
+
+def inside_named_layer() -> bool:
+    """Whether a named module is running (the root module is named "")."""
+    return getattr(_local, "layer", None) is not None
 
 
 class in_layer:
@@ -48,10 +53,13 @@ class in_layer:
         self.name = name
 
     def __enter__(self):
-        self._previous = getattr(_local, "layer", "")
+        self._previous = getattr(_local, "layer", None)
         _local.layer = self.name
         return self
 
     def __exit__(self, *exc):
-        _local.layer = self._previous
+        if self._previous is None:
+            del _local.layer  # outside every named module again
+        else:
+            _local.layer = self._previous
         return False

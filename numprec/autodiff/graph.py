@@ -118,7 +118,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
         with np.errstate(all="ignore"), _counting(result_flags):  # inf and NaN are results here
             result = forward(*xs, **attrs)
     else:
-        arith = OpArithmetic(policy.pass_for(op_class, "forward"), formats, policy, states)
+        where = current_layer() if policy.layers else None  # per-layer passes need the layer
+        arith = OpArithmetic(policy.pass_for(op_class, "forward", where), formats, policy, states)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
         if watched:  # each cast that rounds counts into its own Flags
             in_fmts, cast_flags, xs = [], [], []
@@ -156,8 +157,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
     if not is_grad_enabled() or not any(t is not None and t.requires_grad for t in parents):
         return out
     rules = rules_for(op, len(xs))
-    spec = None if op_class is None else policy.pass_for(op_class, "backward")
-    layer = current_layer() if watched else ""
+    layer = current_layer() if watched or policy.layers else ""
+    spec = None if op_class is None else policy.pass_for(op_class, "backward", layer)
     out_ref = weakref.ref(out) if watched else None  # only observers name the output
 
     def backward(grad):

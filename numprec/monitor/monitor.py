@@ -122,7 +122,7 @@ class Monitor:
 
     # --- context -------------------------------------------------------------------------------
     def __enter__(self):
-        name_layers(self._modules)
+        self._named = name_layers(self._modules)
         self._inside = True
         self._update_active()
         observe.add_observer(self)
@@ -134,7 +134,7 @@ class Monitor:
         observe.remove_observer(self)
         self._inside = False
         self.active = False
-        unname_layers(self._modules)
+        unname_layers(self._named)
         return False
 
     def recording(self, step: int) -> bool:

@@ -11,13 +11,19 @@ def parameter_names(model) -> dict:
             for name, param in model.named_parameters()}
 
 
-def name_layers(modules) -> None:
-    """Give each module its dotted name: the ops it runs are attributed to it."""
+def name_layers(modules) -> list:
+    """Give each module its dotted name: the ops it runs are attributed to it. Returns the
+    modules that had none (numprec.nn.name_layers names for good: those keep theirs)."""
+    named = []
     for name, module in modules:
-        module.__dict__["_layer"] = name
+        if "_layer" not in module.__dict__:
+            module.__dict__["_layer"] = name
+            named.append((name, module))
+    return named
 
 
 def unname_layers(modules) -> None:
+    """Take back the names name_layers gave."""
     for _, module in modules:
         module.__dict__.pop("_layer", None)
 

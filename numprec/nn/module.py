@@ -6,10 +6,20 @@ from collections import OrderedDict
 import numpy as np
 
 from ..policy.casting import round_to
-from ..autodiff.context import in_layer
+from ..autodiff.context import in_layer, inside_named_layer
 from ..autodiff.observe import observing
 from ..autodiff.tensor import Tensor
 from ..formats import get_format
+from ..policy.context import current_policy
+
+
+def name_layers(model) -> "Module":
+    """Name every module of `model` by its path (`fc1`, `block.0.attn`; the model itself "") so
+    that the ops it runs are attributed to it: a policy's per-layer passes need the names (a
+    monitor gives them for as long as it watches). Returns the model."""
+    for name, module in model.named_modules():
+        module.__dict__["_layer"] = name
+    return model
 
 
 class Parameter(Tensor):
@@ -56,9 +66,17 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        # an observer names the modules it watches (`_layer`); the ops inside are theirs
+        # named modules (`_layer`: name_layers, or an observer) attribute the ops inside to
+        # themselves, for observers and for a policy's per-layer passes
         layer = self.__dict__.get("_layer")
-        if layer is None or not observing():
+        if layer is None:
+            if current_policy().layers and not inside_named_layer():
+                raise ValueError(
+                    f"the policy {current_policy().name!r} has per-layer passes (for "
+                    f"{', '.join(sorted(current_policy().layers))}) but this model's layers have "
+                    "no names: call numprec.nn.name_layers(model) first")
+            return self.forward(*args, **kwargs)
+        if not (observing() or current_policy().layers):
             return self.forward(*args, **kwargs)
         with in_layer(layer):
             return self.forward(*args, **kwargs)

@@ -15,6 +15,8 @@ A policy dict (the same keys in TOML or JSON):
     acc = "fp16"
     [classes.matmul.backward]  # ... or for one pass
     input = "fp8_e5m2"
+    [layers.fc2.matmul.backward]  # one layer's pass (and the layers inside it), the same way
+    input = "fp32"
 
 Pass fields: input, acc, output (format names or "promote"), order (fp64, sequential, pairwise,
 blocked, kahan, fused), block (blocked only), fused_terms and fused_width (fused only), scaling
@@ -30,7 +32,7 @@ from .policy import OP_CLASSES, PASS_FIELDS, Pass, Policy, check_op_class
 from .presets import PRESETS
 
 _TOP_KEYS = ("name", "base", "mode", "update_mode", "seed", "master", "optimizer_state",
-             "loss_scale", "amax_history_len", "fp8_margin", "default", "classes")
+             "loss_scale", "amax_history_len", "fp8_margin", "default", "classes", "layers")
 _STORAGE_KEYS = _TOP_KEYS[2:10]
 
 
@@ -129,4 +131,24 @@ def policy_from_dict(data: dict) -> Policy:
         storage["update_mode"] = None  # follows the new mode
     if isinstance(storage["loss_scale"], str) and storage["loss_scale"].lower() == "none":
         storage["loss_scale"] = None
-    return Policy(name, default=default, forward=forward, backward=backward, **storage)
+    layers = data.get("layers", {})
+    if not isinstance(layers, dict):
+        raise TypeError(f"{where}.layers must be a table of layer names")
+    overrides = {layer: {phase: dict(t) for phase, t in override.items()}
+                 for layer, override in base.layers.items()}
+    for layer, entries in layers.items():
+        if not isinstance(entries, dict):
+            raise TypeError(f"{where}.layers.{layer} must be a table of op classes")
+        for cls, entry in entries.items():
+            check_op_class(cls, f"{where}.layers.{layer}")
+            if not isinstance(entry, dict):
+                raise TypeError(f"{where}.layers.{layer}.{cls} must be a table of Pass fields")
+            shared = {k: v for k, v in entry.items() if k not in ("forward", "backward")}
+            for phase, table in (("forward", forward), ("backward", backward)):
+                if not shared and phase not in entry:
+                    continue  # this layer keeps the class's pass in that phase
+                merged = dict(shared, **entry.get(phase, {}))
+                overrides.setdefault(layer, {}).setdefault(phase, {})[cls] = _pass(
+                    merged, table[cls], f"{where}.layers.{layer}.{cls}.{phase}")
+    return Policy(name, default=default, forward=forward, backward=backward, layers=overrides,
+                  **storage)

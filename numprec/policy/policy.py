@@ -108,6 +108,29 @@ def _check_classes(table, where: str) -> dict:
     return table
 
 
+def _check_layers(layers, where):
+    """Per-layer overrides, validated and frozen: {layer: {phase: {op class: Pass}}}."""
+    if not isinstance(layers, (dict, MappingProxyType)):
+        raise TypeError(f"{where}.layers must be a dict of layer names, got "
+                        f"{type(layers).__name__}")
+    frozen = {}
+    for layer, override in layers.items():
+        if not isinstance(layer, str) or not layer:
+            raise ValueError(f"{where}.layers: a layer name must be a non-empty str, got "
+                             f"{layer!r}")
+        if not isinstance(override, (dict, MappingProxyType)):
+            raise TypeError(f"{where}.layers.{layer} must be a dict of phases")
+        phases = {}
+        for phase, table in override.items():
+            if phase not in ("forward", "backward"):
+                raise ValueError(f"{where}.layers.{layer}: phase must be 'forward' or "
+                                 f"'backward', got {phase!r}")
+            phases[phase] = MappingProxyType(_check_classes(dict(table),
+                                                            f"{where}.layers.{layer}.{phase}"))
+        frozen[layer] = MappingProxyType(phases)
+    return MappingProxyType(frozen)
+
+
 @dataclass(frozen=True, eq=False)
 class Policy:
     """Formats and rounding for every op class, forward and backward, plus training storage.
@@ -117,6 +140,9 @@ class Policy:
     of the optimizer's weight update (defaults to mode). master / optimizer_state: storage formats
     of parameters and optimizer state. loss_scale: None, "dynamic" or a number (the scaling the
     policy is meant to be trained with). amax_history_len / fp8_margin: delayed scaling recipe.
+    layers: per-layer passes that override the classes' ({layer: {"forward" | "backward":
+    {op class: Pass}}}, layer names as numprec.nn.name_layers gives them: "fc1", "block.0"); an
+    override of a layer applies to the layers inside it unless they have their own.
     """
 
     name: str
@@ -131,6 +157,7 @@ class Policy:
     loss_scale: object = None
     amax_history_len: int = 1024
     fp8_margin: int = 0
+    layers: dict = field(default_factory=dict)
 
     def __post_init__(self):
         where = f"policy {self.name!r}"
@@ -171,14 +198,39 @@ class Policy:
                              f"got {self.amax_history_len!r}")
         if isinstance(self.fp8_margin, bool) or not isinstance(self.fp8_margin, int):
             raise ValueError(f"{where}.fp8_margin must be an int, got {self.fp8_margin!r}")
+        object.__setattr__(self, "layers", _check_layers(self.layers, where))
 
-    def pass_for(self, op_class: str, phase: str = "forward") -> Pass:
-        """The Pass of one op class in one phase ("forward" or "backward")."""
+    def pass_for(self, op_class: str, phase: str = "forward", layer: str | None = None) -> Pass:
+        """The Pass of one op class in one phase ("forward" or "backward"), in `layer` (its
+        own override, else its enclosing layers', else the class's)."""
         check_op_class(op_class)
         table = self.forward if phase == "forward" else self.backward
         if phase not in ("forward", "backward"):
             raise ValueError(f"phase must be 'forward' or 'backward', got {phase!r}")
+        if layer and self.layers:
+            name = layer
+            while True:
+                override = self.layers.get(name)
+                if override is not None and op_class in override.get(phase, ()):
+                    return override[phase][op_class]
+                if "." not in name:
+                    break
+                name = name.rsplit(".", 1)[0]
         return table.get(op_class, self.default)
+
+    def with_layer_pass(self, layer: str, phase: str, op_class: str, spec) -> "Policy":
+        """A copy whose `layer` runs op class `op_class` in `phase` with Pass `spec` (None:
+        remove that override)."""
+        layers = {name: {ph: dict(t) for ph, t in override.items()}
+                  for name, override in self.layers.items()}
+        entry = layers.setdefault(layer, {})
+        if spec is None:
+            entry.get(phase, {}).pop(op_class, None)
+            if not any(entry.values()):
+                layers.pop(layer)
+        else:
+            entry.setdefault(phase, {})[op_class] = spec
+        return replace(self, layers=layers)
 
     def replace(self, **changes) -> "Policy":
         """A copy with some fields changed (e.g. policy.replace(mode="sr", seed=3))."""
@@ -195,7 +247,14 @@ class Policy:
                 "amax_history_len": self.amax_history_len, "fp8_margin": self.fp8_margin,
                 "classes": {cls: {"forward": spec(self.pass_for(cls, "forward")),
                                   "backward": spec(self.pass_for(cls, "backward"))}
-                            for cls in OP_CLASSES}}
+                            for cls in OP_CLASSES},
+                **({"layers": {layer: {cls: {phase: spec(table[cls])
+                                             for phase, table in override.items()
+                                             if cls in table}
+                                       for cls in sorted({c for t in override.values()
+                                                          for c in t})}
+                               for layer, override in self.layers.items()}}
+                   if self.layers else {})}
 
     def __repr__(self) -> str:
         return f"Policy({self.name!r})"
