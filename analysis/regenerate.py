@@ -4,9 +4,11 @@ document (each writes its files atomically).
     python analysis/regenerate.py [NAME ...]     (no NAME: all of them, in this order)
 
 NAMEs: observation (what `make report` runs: two monitored, shadowed training runs into runs/,
-then numprec report), study_rounding, study_error_accumulation, study_vanishing_gradients,
-study_loss_scaling, study_update_stagnation (numprec study NAME), bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench
-NAME). The GPU report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
+then numprec report), adjust_precision (a fp16-amp run without loss scaling under
+--adjust-precision, and its report), study_rounding, study_error_accumulation,
+study_vanishing_gradients, study_loss_scaling, study_update_stagnation (numprec study NAME),
+bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench NAME). The GPU
+report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
 Run from the repository root.
 """
 from __future__ import annotations
@@ -24,6 +26,12 @@ REPORTS = {
                      (0,)),
                     (["report", "runs/fp16", "runs/fp16-amp", "--out", "reports/observation"],
                      (0,))],
+    "adjust_precision": [(["train", "--policy", "fp16-amp", "--loss-scale", "none",
+                           "--adjust-precision", "--adjust-underflow", "0.001",
+                           "--adjust-patience", "20", "--steps", "400", "--no-progress",
+                           "--out", "runs/fp16-amp-adjusted"], (0,)),
+                         (["report", "runs/fp16-amp-adjusted", "--out",
+                           "reports/adjust_precision"], (0,))],
     "study_rounding": [(["study", "rounding", "--out", "reports/study_rounding"], (0,))],
     "study_error_accumulation": [(["study", "error-accumulation", "--out",
                                    "reports/study_error_accumulation"], (0,))],

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..formats import get_format
+from ..policy.widening import wider
 
 # the op class of an op output, from the op's name (the tensor names of activations)
 OP_CLASS = {"linear": "matmul", "matmul": "matmul", "conv2d": "matmul", "cross_entropy": "loss",
@@ -31,17 +32,6 @@ OP_CLASS = {"linear": "matmul", "matmul": "matmul", "conv2d": "matmul", "cross_e
             "avg_pool2d": "pool", "max_pool2d": "pool", "pow": "transcendental",
             "exp": "transcendental", "log": "transcendental"}
 GRAD_KINDS = ("grad", "grad_scaled")
-# one format wider: in range (underflow, overflow) and in precision (stagnation, error)
-WIDER_RANGE = {"fp8_e4m3fn": "fp8_e5m2", "fp8_e4m3fnuz": "fp8_e5m2fnuz", "fp8_e5m2": "fp16",
-               "fp8_e5m2fnuz": "fp16", "fp6_e2m3fn": "fp6_e3m2fn", "fp6_e3m2fn": "fp8_e5m2",
-               "fp4_e2m1fn": "fp6_e3m2fn", "fp16": "bf16", "bf16": "fp32", "tf32": "fp32",
-               "fp32": "fp64"}
-WIDER_PRECISION = {"fp8_e4m3fn": "fp16", "fp8_e4m3fnuz": "fp16", "fp8_e5m2": "fp16",
-                   "fp8_e5m2fnuz": "fp16", "fp6_e2m3fn": "fp8_e4m3fn", "fp6_e3m2fn": "fp8_e4m3fn",
-                   "fp4_e2m1fn": "fp8_e4m3fn", "fp16": "fp32", "bf16": "fp32", "tf32": "fp32",
-                   "fp32": "fp64"}
-
-
 @dataclass(frozen=True)
 class Thresholds:
     """When a statistic counts as information lost (each settable: numprec advise --help)."""
@@ -56,13 +46,6 @@ class Thresholds:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"threshold {name} must be a non-negative number, got {value!r}")
         return self
-
-
-def wider(fmt_name, need: str):
-    """The next wider format for a range or a precision problem (None: nothing wider)."""
-    table = WIDER_RANGE if need == "range" else WIDER_PRECISION
-    name = get_format(fmt_name).name if fmt_name else None
-    return table.get(name)
 
 
 def evidence(table: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:

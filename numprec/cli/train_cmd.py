@@ -38,6 +38,18 @@ def add_arguments(parser) -> None:
                         help="a float64 shadow: re-anchored (each op again in float64 on the "
                              "run's inputs) or free (a float64 twin trained in lockstep); "
                              "writes shadow.parquet")
+    parser.add_argument("--adjust-precision", action="store_true",
+                        help="promote a layer's matmul pass one format wider while its "
+                             "gradients or outputs underflow or overflow, demote it once safe; "
+                             "logs precision_switches.parquet (implies --monitor)")
+    parser.add_argument("--adjust-underflow", type=float, default=0.01, metavar="FRAC",
+                        help="underflow_frac that promotes a pass (default 0.01)")
+    parser.add_argument("--adjust-overflow", type=float, default=0.0, metavar="FRAC",
+                        help="overflow_frac + saturated_frac that promotes a pass (default 0: "
+                             "any)")
+    parser.add_argument("--adjust-patience", type=int, default=50, metavar="STEPS",
+                        help="recorded steps a promoted pass stays safe (rates under half the "
+                             "thresholds) before it goes back one format (default 50)")
     parser.add_argument("--out", help="output folder (the run directory); required unless "
                         "--resume")
     parser.add_argument("--resume", metavar="DIR",
@@ -89,6 +101,10 @@ def run(args, out=None) -> int:
                              optimizer=args.optimizer, checkpoint_every=args.checkpoint_every,
                              loss_scale=args.loss_scale, monitor=args.monitor,
                              monitor_every=args.monitor_every, shadow=args.shadow,
+                             adjust_precision=args.adjust_precision,
+                             adjust_underflow=args.adjust_underflow,
+                             adjust_overflow=args.adjust_overflow,
+                             adjust_patience=args.adjust_patience,
                              whatif=tuple(f.strip() for f in args.whatif.split(",")
                                           if f.strip()))
         if config.whatif and not config.monitor:

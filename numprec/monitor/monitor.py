@@ -428,6 +428,18 @@ class Monitor:
                         self._run_rows.append((step, name, tensor, "scale", stat, float(value)))
 
     # --- results -------------------------------------------------------------------------------
+    def last_step(self):
+        """(step, frame) of the most recently recorded step: one row per tensor (layer, tensor,
+        kind) and one column per statistic (NaN: undefined), or (None, None) before any."""
+        if not self._blocks:
+            return None, None
+        step, keys, rows = self._blocks[-1]
+        frame = pd.DataFrame(rows, columns=list(self.stat_names))
+        frame.insert(0, "kind", [self._keys[k][2] for k in keys])
+        frame.insert(0, "tensor", [self._keys[k][1] for k in keys])
+        frame.insert(0, "layer", [self._keys[k][0] for k in keys])
+        return step, frame
+
     def table(self) -> pd.DataFrame:
         """The tidy frame: step, layer, tensor, kind, stat, value (undefined stats left out)."""
         return tidy_table(self._keys, self.stat_names, self._blocks, self._run_rows)

@@ -70,7 +70,10 @@ class Module:
         # themselves, for observers and for a policy's per-layer passes
         layer = self.__dict__.get("_layer")
         if layer is None:
-            if current_policy().layers and not inside_named_layer():
+            # a model with parameters must be named for its layers' passes to apply (a loss
+            # module outside the model runs in no layer, which is right)
+            if (current_policy().layers and not inside_named_layer()
+                    and next(iter(self.parameters()), None) is not None):
                 raise ValueError(
                     f"the policy {current_policy().name!r} has per-layer passes (for "
                     f"{', '.join(sorted(current_policy().layers))}) but this model's layers have "

@@ -232,13 +232,64 @@ def shadow_error(runs):
 
 KIND_ORDER = ("activation", "grad", "weight", "update")
 
+def precision_switches(runs):
+    """Timeline of dynamic precision adjustment: for every run that adjusted, one row per
+    (layer, pass) that switched, its format drawn as a coloured band over the steps."""
+    adjusted = [run for run in runs if run.switches is not None and len(run.switches)]
+    if not adjusted:
+        return None
+    rows = []
+    for run in adjusted:
+        last = int(run.summary.get("steps") or run.switches["step"].max())
+        for (layer, phase), group in run.switches.groupby(["layer", "pass"], sort=True):
+            group = group.sort_values("step")
+            start, fmt = 1, group["from"].iloc[0]
+            for step, to in zip(group["step"], group["to"]):
+                rows.append(dict(run=run.label, layer=layer, phase=phase, start=start,
+                                 end=int(step), format=fmt))
+                start, fmt = int(step), to
+            rows.append(dict(run=run.label, layer=layer, phase=phase, start=start,
+                             end=max(last, start), format=fmt))
+    bands = pd.DataFrame(rows)
+    formats = list(dict.fromkeys(bands["format"]))
+    colors = {fmt: PALETTE[i % len(PALETTE)] for i, fmt in enumerate(formats)}
+    lanes = list(dict.fromkeys(zip(bands["run"], bands["layer"], bands["phase"])))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(COLUMN_WIDTH * 2, 0.45 * len(lanes) + 1.2))
+        for y, lane in enumerate(lanes):
+            lane_bands = bands[(bands["run"] == lane[0]) & (bands["layer"] == lane[1])
+                               & (bands["phase"] == lane[2])]
+            for band in lane_bands.itertuples():
+                ax.barh(y, band.end - band.start, left=band.start, height=0.6,
+                        color=colors[band.format], edgecolor="none")
+        ax.set_yticks(range(len(lanes)))
+        ax.set_yticklabels([f"{r}: {layer} {phase}" for r, layer, phase in lanes])
+        ax.invert_yaxis()
+        ax.set_xlabel("step")
+        handles = [plt.Rectangle((0, 0), 1, 1, color=colors[f]) for f in formats]
+        ax.legend(handles, formats, title="matmul format", loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False)
+        titles = []
+        for run in adjusted:
+            s = run.summary
+            if s.get("mean_bits") is not None:
+                titles.append(f"{run.label}: {s['mean_bits']:.1f} bits per stored value "
+                              f"(start policy {s['mean_bits_start']:.1f}, fp32 "
+                              f"{s['mean_bits_fp32']:.0f})")
+        ax.set_title("Precision switches\n" + "\n".join(titles), fontsize=8)
+        fig.tight_layout()
+    return fig, bands
+
+
 FIGURES = (("loss", "Training loss of each run", loss_curves),
            ("loss_scale", "Loss scale and skipped steps", loss_scale),
            ("layer_events", "Per-layer event fractions over steps", layer_events),
            ("gradient_exponents", "Exponent histograms of the parameter gradients against "
             "each format's range", gradient_exponents),
            ("shadow_error", "Where the error enters: mean relative error against the float64 "
-            "shadow, per layer tensor", shadow_error))
+            "shadow, per layer tensor", shadow_error),
+           ("precision_switches", "Dynamic precision adjustment: each layer's matmul format "
+            "over the steps, and the storage cost", precision_switches))
 
 __all__ = ["FIGURES", "loss_curves", "loss_scale", "layer_events", "gradient_exponents",
-           "shadow_error"]
+           "shadow_error", "precision_switches"]

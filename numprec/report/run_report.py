@@ -37,7 +37,11 @@ def _run_table(runs) -> pd.DataFrame:
                      "test accuracy": s.get("test_accuracy"),
                      "skipped steps": s.get("skipped_steps"),
                      "loss scaler": s.get("loss_scaler") or "none",
-                     "final loss scale": s.get("final_loss_scale")})
+                     "final loss scale": s.get("final_loss_scale"),
+                     "precision switches": s.get("precision_switches"),
+                     "bits per stored value": s.get("mean_bits"),
+                     "under the start policy": s.get("mean_bits_start"),
+                     "under fp32": s.get("mean_bits_fp32")})
     return pd.DataFrame(rows)
 
 

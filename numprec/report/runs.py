@@ -22,6 +22,7 @@ class Run:
     tensors: pd.DataFrame | None
     exponents: pd.DataFrame | None
     shadow: pd.DataFrame | None = None
+    switches: pd.DataFrame | None = None  # precision_switches.parquet (--adjust-precision)
 
     @property
     def policy(self) -> str:
@@ -76,8 +77,14 @@ def load_run(directory) -> Run:
     if os.path.isfile(shadow_path):
         shadow = _parquet(shadow_path, ("step", "layer", "tensor", "kind", "op", "stat",
                                         "value"))
+    switches = None
+    switches_path = os.path.join(directory, "precision_switches.parquet")
+    if os.path.isfile(switches_path):
+        switches = _parquet(switches_path, ("step", "layer", "op_class", "pass", "from", "to",
+                                            "reason"))
     label = os.path.basename(os.path.normpath(directory)) or directory
-    return Run(label, directory, manifest, summary, metrics, tensors, exponents, shadow)
+    return Run(label, directory, manifest, summary, metrics, tensors, exponents, shadow,
+               switches)
 
 
 def load_runs(directories) -> list:

@@ -17,11 +17,12 @@ import numpy as np
 
 from .. import nn, optim
 from ..amp import GradScaler, StaticLossScaler, autocast, get_policy
-from ..autodiff import Tensor, manual_seed, no_grad
+from ..autodiff import Tensor, manual_seed, no_grad, observe
 from ..formats import get_format
 from ..monitor import Monitor
 from ..monitor.shadow import SHADOW_MODES, Shadow
 from ..policy.streams import set_streams_state, streams_state
+from .adjust import AdjustSettings, PrecisionAdjuster
 from .manifest import new_manifest, read_manifest, write_manifest
 from .resume import load_resume, load_scaler_state, save_resume, scaler_state
 from .models import build_model
@@ -53,6 +54,10 @@ class TrainConfig:
     monitor_every: int = 1
     whatif: tuple = ()         # formats the monitor evaluates every tensor in
     shadow: object = None      # None, "re-anchored" or "free": the float64 shadow
+    adjust_precision: bool = False  # promote/demote layers' passes while training (adjust.py)
+    adjust_underflow: float = 0.01
+    adjust_overflow: float = 0.0
+    adjust_patience: int = 50
 
     def check(self) -> None:
         for name in ("steps", "batch", "checkpoint_every", "monitor_every"):
@@ -70,6 +75,10 @@ class TrainConfig:
         if self.shadow is not None and self.shadow not in SHADOW_MODES:
             raise ValueError(f"unknown shadow mode {self.shadow!r}; valid: "
                              f"{', '.join(SHADOW_MODES)}")
+        self.adjust_settings().check()
+
+    def adjust_settings(self) -> AdjustSettings:
+        return AdjustSettings(self.adjust_underflow, self.adjust_overflow, self.adjust_patience)
 
 
 def parse_loss_scale(value):
@@ -175,7 +184,9 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
         manifest["data"] = data_spec
         write_manifest(out, manifest)
     monitor = None
-    if config.monitor:
+    if config.adjust_precision:
+        nn.name_layers(model)  # per-layer passes need the layers' names
+    if config.monitor or config.adjust_precision:
         monitor = Monitor(model, optimizer, scaler, every=config.monitor_every,
                           whatif=config.whatif)
         monitor.step_count = 1  # the loop counts steps from 1
@@ -187,6 +198,11 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
         shadow.step_count = 1
         if saved is not None:
             shadow.load_state_dict(saved["shadow"])
+    adjuster = None
+    if config.adjust_precision:
+        adjuster = PrecisionAdjuster(policy, monitor, config.adjust_settings())
+        if saved is not None:
+            adjuster.load_state_dict(saved["adjuster"])
     rows, skipped, last_good, loss_value, bar = [], 0, None, float("nan"), \
         _progress(config.steps, progress)
     first_step = 1
@@ -205,11 +221,17 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
             for observer in (monitor, shadow):
                 if observer is not None:
                     watching.enter_context(observer)
+            if adjuster is not None:
+                observe.add_observer(adjuster)
+                watching.callback(observe.remove_observer, adjuster)
             try:
                 for step in range(first_step, config.steps + 1):
+                    now = adjuster.policy if adjuster is not None else policy
                     loss_value, found_inf, batch = _one_step(step, data, batches, model,
-                                                             loss_fn, optimizer, scaler, policy,
+                                                             loss_fn, optimizer, scaler, now,
                                                              last_good)
+                    if adjuster is not None:
+                        adjuster.after_step(step)
                     if shadow is not None and shadow.mode == "free":
                         shadow.twin_step(*batch, loss_fn)
                     skipped += found_inf
@@ -227,7 +249,9 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
                             "streams": streams_state(), "rows": rows, "skipped": skipped,
                             "last_good": last_good, "loss_value": loss_value,
                             "monitor": monitor.state_dict() if monitor is not None else None,
-                            "shadow": shadow.state_dict() if shadow is not None else None})
+                            "shadow": shadow.state_dict() if shadow is not None else None,
+                            "adjuster": (adjuster.state_dict() if adjuster is not None
+                                         else None)})
                     if bar is not None:
                         bar.update(1)
                         if step % 10 == 0:
@@ -239,8 +263,11 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
             bar.close()
     first = monitor.first_nonfinite if monitor is not None else None
     scale = scaler.get_scale() if scaler else 1.0
+    if adjuster is not None:
+        summary.update(precision_switches=len(adjuster.switches), **adjuster.storage())
     if stopped is None:
-        accuracy = evaluate(model, data["test_x"], data["test_y"], policy)
+        final = adjuster.policy if adjuster is not None else policy
+        accuracy = evaluate(model, data["test_x"], data["test_y"], final)
         rows.append((config.steps, "test_accuracy", accuracy))
         summary.update(status="ok", steps=config.steps, final_loss=loss_value,
                        test_accuracy=accuracy, skipped_steps=skipped, final_loss_scale=scale,
@@ -259,6 +286,8 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
             monitor.save(out)
         if shadow is not None:
             shadow.save(out)
+        if adjuster is not None:
+            adjuster.save(out)
         manifest.update(status=summary["status"], first_nonfinite=first,
                         finished=_now(), outputs=sorted(os.listdir(out)))
         write_manifest(out, manifest)

@@ -1,0 +1,275 @@
+"""Dynamic precision adjustment (`numprec train --adjust-precision`): the advisor's rules applied
+while training.
+
+After every step the adjuster reads the monitor's rows of that step. A layer whose gradients
+(kinds grad, grad_scaled) lose more than `underflow` of their elements to underflow, or overflow
+at all (`overflow`), gets its backward matmul pass one format wider in range; a layer whose
+matmul outputs (activations) do, its forward pass. A promotion that does not at least halve the
+rate on the next recorded step is taken back and that pass left alone (the loss is elsewhere:
+gradients stored in a low-precision parameter's format, say). A promoted pass that has been safe
+(every rate under half its threshold) for `patience` recorded steps goes back one format. Every
+switch is
+logged (step, layer, op class, pass, from, to, reason) and the run writes them to
+precision_switches.parquet.
+
+Storage cost: the adjuster also counts, per step, the elements each op stores and the bits of
+the format they are stored in (the forward output, the gradients in their parameters' or
+inputs' formats), and reports the mean bits per stored value over the run, against the same
+values under the starting policy (each override taken back) and under fp32 (32 bits each).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..atomic import atomic_write
+from ..autodiff import observe
+from ..autodiff.context import is_grad_enabled
+from ..formats import get_format
+from ..policy import Pass
+from ..policy.widening import wider
+
+SWITCH_COLUMNS = ["step", "layer", "op_class", "pass", "from", "to", "reason"]
+_GRADS = ("grad", "grad_scaled")
+
+
+@dataclass(frozen=True)
+class AdjustSettings:
+    """Thresholds of the adjustment (`numprec train --adjust-*`)."""
+    underflow: float = 0.01   # underflow_frac of a layer's gradients or activations
+    overflow: float = 0.0     # overflow_frac + saturated_frac: any
+    patience: int = 50        # recorded steps a promoted pass must stay safe to go back
+
+    def check(self) -> "AdjustSettings":
+        for name in ("underflow", "overflow"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value <= 1):
+                raise ValueError(f"--adjust-{name} must be in [0, 1], got {value!r}")
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) \
+                or self.patience < 1:
+            raise ValueError(f"--adjust-patience must be a positive int, got {self.patience!r}")
+        return self
+
+
+def _bits(fmt) -> int:
+    return get_format(fmt).nbits
+
+
+class PrecisionAdjuster:
+    """Adjusts `policy` per layer while a run trains (see the module docstring). `policy` is the
+    one to train with at every step; `switches` the log."""
+
+    def __init__(self, policy, monitor, settings: AdjustSettings | None = None):
+        self.start = policy
+        self.policy = policy
+        self.monitor = monitor
+        self.settings = (settings or AdjustSettings()).check()
+        self.safe = {}       # (layer, phase) -> consecutive safe recorded steps while promoted
+        self.switches = []   # rows of SWITCH_COLUMNS
+        self.pending = {}    # (layer, phase) -> (problem, rate, from format): just promoted
+        self.blocked = set()  # (layer, phase) whose promotion did not help: left alone
+        self.bits = {"actual": 0.0, "start": 0.0, "fp32": 0.0, "values": 0}
+        self.active = True
+        self._step_counts = []  # this step: (elements, bits stored, bits under the start)
+
+    # --- counting what is stored (an observer of the engine) ---------------------------------
+    def notify(self, record) -> None:
+        if isinstance(record, observe.ForwardRecord):
+            if record.op_class is None or not is_grad_enabled():
+                return
+            fmt = record.output.format
+            n = record.output.data.size
+            base = self._start_format(record.op_class, "forward", record.layer, fmt)
+            self._step_counts.append((n, _bits(fmt), _bits(base)))
+        elif isinstance(record, observe.BackwardRecord):
+            for parent, grad in zip(record.operands, record.grads):
+                if grad is not None and parent is not None:
+                    bits = _bits(parent.format)
+                    self._step_counts.append((np.size(grad), bits, bits))
+
+    def _start_format(self, op_class, phase, layer, actual):
+        """The format an output would have had under the starting policy: the start's pass
+        output where it names one, else the format it has now."""
+        if not self.policy.layers or not layer:
+            return actual
+        start = self.start.pass_for(op_class, phase, layer).output
+        return actual if start == "promote" else start
+
+    # --- the rules, after each step ----------------------------------------------------------
+    def after_step(self, step: int) -> None:
+        counts = self._step_counts
+        self._step_counts = []
+        if counts:
+            n = np.array([c[0] for c in counts], dtype=np.float64)
+            self.bits["values"] += float(n.sum())
+            self.bits["actual"] += float(np.dot(n, [c[1] for c in counts]))
+            self.bits["start"] += float(np.dot(n, [c[2] for c in counts]))
+            self.bits["fp32"] += float(n.sum()) * 32
+        recorded, frame = self.monitor.last_step()
+        if recorded != step or frame is None:
+            return
+        for layer, phase, rate, stat, what in self._rates(frame):
+            self._consider(step, layer, phase, rate, stat, what)
+
+    def _rates(self, frame):
+        """(layer, phase, worst rate, statistic, what) for every layer with matmul tensors:
+        backward from its gradients, forward from its matmul outputs."""
+        frame = frame[frame["layer"] != ""]
+        for column in ("overflow_frac", "saturated_frac", "underflow_frac"):
+            if column not in frame:
+                frame = frame.assign(**{column: np.nan})
+        rates = frame.assign(over=frame[["overflow_frac", "saturated_frac"]].max(axis=1))
+        for layer, group in rates.groupby("layer", sort=True):
+            grads = group[group["kind"].isin(_GRADS)]
+            acts = group[(group["kind"] == "activation")
+                         & group["tensor"].str.split("#").str[0].isin(["linear", "conv2d",
+                                                                        "matmul"])]
+            for phase, part, what in (("backward", grads, "gradients"),
+                                      ("forward", acts, "matmul outputs")):
+                if part.empty:
+                    continue
+                yield layer, phase, (float(np.nanmax(part["underflow_frac"].fillna(0))),
+                                     float(np.nanmax(part["over"].fillna(0)))), None, what
+
+    def _consider(self, step, layer, phase, rates, _stat, what) -> None:
+        underflow, overflow = rates
+        s = self.settings
+        key = (layer, phase)
+        if key in self.blocked:
+            return
+        current = self.policy.pass_for("matmul", phase, layer)
+        if key in self.pending:  # the step after a promotion: did it help?
+            problem, before, source = self.pending.pop(key)
+            after = overflow if problem == "overflow" else underflow
+            if after > before / 2:
+                self._revert(step, layer, phase, current, source,
+                             f"{what} {problem}_frac {before:.3g} -> {after:.3g} after the "
+                             "promotion: this pass is not where it is lost")
+                self.blocked.add(key)
+                return
+        problem = None
+        if overflow > s.overflow:
+            problem, rate, limit = "overflow", overflow, s.overflow
+        elif underflow > s.underflow:
+            problem, rate, limit = "underflow", underflow, s.underflow
+        if problem is not None:
+            self.safe[key] = 0
+            source = self._input_format(current, phase)
+            if self._promote(step, layer, phase, current,
+                             f"{what} {problem}_frac {rate:.3g} > {limit:g}"):
+                self.pending[key] = (problem, rate, source)
+            return
+        if key not in self._promoted():
+            return
+        if overflow <= s.overflow / 2 and underflow <= s.underflow / 2:
+            self.safe[key] = self.safe.get(key, 0) + 1
+            if self.safe[key] >= s.patience:
+                self.safe[key] = 0
+                self._demote(step, layer, phase, current,
+                             f"safe for {s.patience} recorded steps")
+        else:
+            self.safe[key] = 0
+
+    def _promoted(self):
+        return {(layer, phase) for layer, override in self.policy.layers.items()
+                for phase, table in override.items() if "matmul" in table}
+
+    def _input_format(self, spec, phase):
+        name = spec.input
+        if name == "promote":
+            name = self.start.pass_for("matmul", phase).input
+        return "fp32" if name == "promote" else get_format(name).name
+
+    def _promote(self, step, layer, phase, current, reason) -> None:
+        source = self._input_format(current, phase)
+        target = wider(source, "range")
+        if target is None:
+            return False  # nothing wider: nothing to switch
+        spec = Pass(target, _wider_or(current.acc, target), _wider_or(current.output, target),
+                    order=current.order, block=current.block, fused_terms=current.fused_terms,
+                    fused_width=current.fused_width)
+        self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+        self.switches.append((step, layer, "matmul", phase, source, target, reason))
+        return True
+
+    def _revert(self, step, layer, phase, current, source, reason) -> None:
+        """Back to the format before the last promotion."""
+        start = self.start.pass_for("matmul", phase)
+        if source == self._input_format(start, phase):
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", None)
+        else:
+            spec = Pass(source, _wider_or(start.acc, source), _wider_or(start.output, source),
+                        order=start.order, block=start.block, fused_terms=start.fused_terms,
+                        fused_width=start.fused_width)
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+        self.switches.append((step, layer, "matmul", phase, self._input_format(current, phase),
+                              source, reason))
+
+    def _demote(self, step, layer, phase, current, reason) -> None:
+        source = self._input_format(current, phase)
+        start = self.start.pass_for("matmul", phase)
+        start_fmt = self._input_format(start, phase)
+        back = start_fmt
+        fmt = start_fmt
+        while True:  # one step back towards the starting format
+            up = wider(fmt, "range")
+            if up is None or up == source:
+                back = fmt
+                break
+            fmt = up
+        if back == start_fmt:
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", None)
+        else:
+            spec = Pass(back, _wider_or(start.acc, back), _wider_or(start.output, back),
+                        order=start.order, block=start.block, fused_terms=start.fused_terms,
+                        fused_width=start.fused_width)
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+        self.switches.append((step, layer, "matmul", phase, source, back, reason))
+
+    # --- results -------------------------------------------------------------------------------
+    def switch_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.switches, columns=SWITCH_COLUMNS)
+
+    def storage(self) -> dict:
+        """Mean bits per stored value over the run: actual, under the starting policy, fp32."""
+        n = self.bits["values"]
+        if not n:
+            return {"mean_bits": None, "mean_bits_start": None, "mean_bits_fp32": None,
+                    "stored_values": 0}
+        return {"mean_bits": self.bits["actual"] / n, "mean_bits_start": self.bits["start"] / n,
+                "mean_bits_fp32": self.bits["fp32"] / n, "stored_values": int(n)}
+
+    def save(self, directory) -> str:
+        import os
+        path = os.path.join(os.fspath(directory), "precision_switches.parquet")
+        atomic_write(path, lambda tmp: self.switch_table().to_parquet(tmp, index=False))
+        return path
+
+    def state_dict(self) -> dict:
+        return {"policy_layers": {layer: {phase: dict(t) for phase, t in o.items()}
+                                  for layer, o in self.policy.layers.items()},
+                "safe": dict(self.safe), "switches": list(self.switches),
+                "pending": dict(self.pending), "blocked": sorted(self.blocked),
+                "bits": dict(self.bits), "settings": asdict(self.settings)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.policy = self.start.replace(layers=state["policy_layers"])
+        self.safe = dict(state["safe"])
+        self.switches = [tuple(s) for s in state["switches"]]
+        self.pending = dict(state["pending"])
+        self.blocked = {tuple(b) for b in state["blocked"]}
+        self.bits = dict(state["bits"])
+
+
+def _wider_or(fmt, target):
+    """A pass's accumulation or output format after its input went to `target`: kept when it
+    already holds the target (fp32 accumulation of an fp16 matmul), else the target."""
+    if fmt in (None, "promote"):
+        return fmt if fmt is not None else target
+    from ..policy.casting import contains
+    return fmt if contains(get_format(fmt), get_format(target)) else target
+
+
+__all__ = ["PrecisionAdjuster", "AdjustSettings", "SWITCH_COLUMNS"]
