@@ -50,6 +50,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--adjust-patience", type=int, default=50, metavar="STEPS",
                         help="recorded steps a promoted pass stays safe (rates under half the "
                              "thresholds) before it goes back one format (default 50)")
+    parser.add_argument("--adjust-shadow-error", type=float, default=0.01, metavar="ERR",
+                        help="with --shadow: the float64 shadow's relative error of a layer's "
+                             "matmul that promotes its pass in precision (default 0.01)")
     parser.add_argument("--out", help="output folder (the run directory); required unless "
                         "--resume")
     parser.add_argument("--resume", metavar="DIR",
@@ -105,6 +108,7 @@ def run(args, out=None) -> int:
                              adjust_underflow=args.adjust_underflow,
                              adjust_overflow=args.adjust_overflow,
                              adjust_patience=args.adjust_patience,
+                             adjust_shadow_error=args.adjust_shadow_error,
                              whatif=tuple(f.strip() for f in args.whatif.split(",")
                                           if f.strip()))
         if config.whatif and not config.monitor:

@@ -226,6 +226,17 @@ class Shadow:
             self._twin_optimizer.step()
 
     # --- results -------------------------------------------------------------------------------
+    def step_rows(self, step: int) -> list:
+        """The rows (SHADOW_COLUMNS) recorded at one step (the latest ones are at the end)."""
+        rows = []
+        for row in reversed(self._rows):
+            if row[0] != step:
+                if row[0] < step:
+                    break
+                continue
+            rows.append(row)
+        return rows[::-1]
+
     def table(self) -> pd.DataFrame:
         frame = pd.DataFrame(self._rows, columns=SHADOW_COLUMNS)
         return frame.astype({"step": "int64", "value": "float64"})

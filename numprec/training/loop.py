@@ -58,6 +58,7 @@ class TrainConfig:
     adjust_underflow: float = 0.01
     adjust_overflow: float = 0.0
     adjust_patience: int = 50
+    adjust_shadow_error: float = 0.01
 
     def check(self) -> None:
         for name in ("steps", "batch", "checkpoint_every", "monitor_every"):
@@ -78,7 +79,8 @@ class TrainConfig:
         self.adjust_settings().check()
 
     def adjust_settings(self) -> AdjustSettings:
-        return AdjustSettings(self.adjust_underflow, self.adjust_overflow, self.adjust_patience)
+        return AdjustSettings(self.adjust_underflow, self.adjust_overflow, self.adjust_patience,
+                              self.adjust_shadow_error)
 
 
 def parse_loss_scale(value):
@@ -200,7 +202,7 @@ def train(config: TrainConfig, data: dict, out: str | None = None, progress: boo
             shadow.load_state_dict(saved["shadow"])
     adjuster = None
     if config.adjust_precision:
-        adjuster = PrecisionAdjuster(policy, monitor, config.adjust_settings())
+        adjuster = PrecisionAdjuster(policy, monitor, config.adjust_settings(), shadow)
         if saved is not None:
             adjuster.load_state_dict(saved["adjuster"])
     rows, skipped, last_good, loss_value, bar = [], 0, None, float("nan"), \

@@ -71,3 +71,21 @@ def test_bad_settings_name_the_problem():
         AdjustSettings(patience=0).check()
     with pytest.raises(ValueError, match="adjust-underflow"):
         TrainConfig(adjust_underflow=2.0).check()
+
+
+def test_shadow_error_promotes_in_precision_and_the_start_cost_is_the_real_one(tmp_path):
+    """With a float64 shadow, a matmul whose relative error passes the threshold goes one format
+    wider in precision (fp16 -> fp32); the mean bits under the starting policy equal those of a
+    run that never switched."""
+    base = dict(policy="fp16-amp", steps=8, shadow="re-anchored", adjust_precision=True,
+                adjust_patience=3)
+    data = split_dataset(*load_digits(), seed=0)
+    switched = train(TrainConfig(adjust_shadow_error=1e-4, **base), data, str(tmp_path / "a"))
+    log = pd.read_parquet(tmp_path / "a" / "precision_switches.parquet")
+    first = log.iloc[0]
+    assert "shadow rel_error" in first["reason"] and (first["from"], first["to"]) == ("fp16",
+                                                                                      "fp32")
+    still = train(TrainConfig(adjust_shadow_error=1.0, **base), data, str(tmp_path / "b"))
+    assert still["precision_switches"] == 0
+    assert switched["mean_bits_start"] == pytest.approx(still["mean_bits"], rel=1e-12)
+    assert switched["mean_bits"] > switched["mean_bits_start"]  # fp32 outputs cost bits
