@@ -57,11 +57,8 @@ def advise(directory, thresholds: Thresholds | None = None) -> dict:
     advice.json into it."""
     thresholds = (thresholds or Thresholds()).check()
     run = load_run(directory)
-    if run.tensors is None:
-        raise ValueError(f"{os.fspath(directory)!r} was not monitored (no tensors.parquet): "
-                         "train it with --monitor")
     ctx = _context(run)
-    found = findings(run.tensors, run.shadow, ctx, thresholds)
+    found = findings(run.tensors, run.shadow, ctx, thresholds)  # (none without a monitor)
     if run.first_nonfinite:
         stop = _nonfinite_finding(run.first_nonfinite, ctx, thresholds)
         earlier = [f for f in found if _first(f) < (run.first_nonfinite.get("step") or 0)
@@ -75,7 +72,7 @@ def advise(directory, thresholds: Thresholds | None = None) -> dict:
     advice = {"schema": SCHEMA, "run": os.fspath(directory), "policy": run.policy,
               "loss_scale": ctx.loss_scale, "status": run.status,
               "thresholds": thresholds.__dict__, "max_gradient_exponent": ctx.max_grad_exponent,
-              "findings": found}
+              "monitored": run.tensors is not None, "findings": found}
     text = json.dumps(advice, indent=2, default=_json_default, allow_nan=True)
     atomic_write_text(os.path.join(os.fspath(directory), "advice.json"), text + "\n")
     return advice
@@ -123,7 +120,10 @@ def advice_lines(advice: dict) -> list:
         lines.append(f"    try: {first['text']}")
         if rest:
             lines.append("    then: " + "; ".join(s["text"] for s in rest))
-    if not advice["findings"]:
+    if not advice.get("monitored", True):
+        lines.append("this run was not monitored: only its stop (if any) can be judged; train "
+                     "it with --monitor for per-layer findings")
+    elif not advice["findings"]:
         lines.append("nothing crossed the thresholds: the policy keeps this run's numbers")
     return lines
 
