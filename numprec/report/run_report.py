@@ -42,7 +42,12 @@ def _run_table(runs) -> pd.DataFrame:
                      "bits per stored value": s.get("mean_bits"),
                      "under the start policy": s.get("mean_bits_start"),
                      "under fp32": s.get("mean_bits_fp32")})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    adjusted = ["precision switches", "bits per stored value", "under the start policy",
+                "under fp32"]
+    if frame[adjusted].isna().all().all():  # no run adjusted its precision: no such columns
+        frame = frame.drop(columns=adjusted)
+    return frame
 
 
 def _failure_table(runs) -> pd.DataFrame:
