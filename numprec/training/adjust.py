@@ -241,10 +241,8 @@ class PrecisionAdjuster:
         target = wider(source, need)
         if target is None:
             return False  # nothing wider: nothing to switch
-        spec = Pass(target, _wider_or(current.acc, target), _wider_or(current.output, target),
-                    order=current.order, block=current.block, fused_terms=current.fused_terms,
-                    fused_width=current.fused_width)
-        self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+        self.policy = self.policy.with_layer_pass(layer, phase, "matmul",
+                                                  _pass_in(target, current))
         self.switches.append((step, layer, "matmul", phase, source, target, reason))
         return True
 
@@ -254,10 +252,8 @@ class PrecisionAdjuster:
         if source == self._input_format(start, phase):
             self.policy = self.policy.with_layer_pass(layer, phase, "matmul", None)
         else:
-            spec = Pass(source, _wider_or(start.acc, source), _wider_or(start.output, source),
-                        order=start.order, block=start.block, fused_terms=start.fused_terms,
-                        fused_width=start.fused_width)
-            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul",
+                                                      _pass_in(source, start))
         self.switches.append((step, layer, "matmul", phase, self._input_format(current, phase),
                               source, reason))
 
@@ -276,10 +272,8 @@ class PrecisionAdjuster:
         if back == start_fmt:
             self.policy = self.policy.with_layer_pass(layer, phase, "matmul", None)
         else:
-            spec = Pass(back, _wider_or(start.acc, back), _wider_or(start.output, back),
-                        order=start.order, block=start.block, fused_terms=start.fused_terms,
-                        fused_width=start.fused_width)
-            self.policy = self.policy.with_layer_pass(layer, phase, "matmul", spec)
+            self.policy = self.policy.with_layer_pass(layer, phase, "matmul",
+                                                      _pass_in(back, start))
         self.switches.append((step, layer, "matmul", phase, source, back, reason))
 
     # --- results -------------------------------------------------------------------------------
@@ -315,6 +309,12 @@ class PrecisionAdjuster:
         self.pending = dict(state["pending"])
         self.blocked = {tuple(b) for b in state["blocked"]}
         self.bits = dict(state["bits"])
+
+
+def _pass_in(fmt, like) -> Pass:
+    """Pass `like` with its inputs in `fmt` (its accumulation and output at least as wide)."""
+    return Pass(fmt, _wider_or(like.acc, fmt), _wider_or(like.output, fmt), order=like.order,
+                block=like.block, fused_terms=like.fused_terms, fused_width=like.fused_width)
 
 
 def _wider_or(fmt, target):

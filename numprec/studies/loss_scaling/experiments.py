@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 
 import numprec
-from numprec import nn
-from numprec.amp import GradScaler, StaticLossScaler, autocast, get_policy
+from numprec.amp import GradScaler, StaticLossScaler, get_policy
 from numprec.data import load_digits, split_dataset
 from numprec.monitor import Monitor
 from numprec.training.loop import evaluate
 
+from ..training_steps import train_steps
 from ..vanishing_gradients.experiments import deep_mlp, layer_of
 
 SCALES = ("1", "2^3", "2^7", "2^10", "2^15", "dynamic")
@@ -42,29 +42,11 @@ def training_cell(cell, depth, width, steps, every, lr, batch, seed):
     model = deep_mlp(depth, width, "sigmoid")
     optimizer = numprec.optim.Adam(model.parameters(), lr=lr, policy=policy)
     scaler = make_scaler(setting)
-    loss_fn = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(seed)
-    steps_rows = []
     with Monitor(model, optimizer, scaler, every=every, kinds=("grad", "grad_scaled")) as monitor:
-        for step in range(steps):
-            index = rng.choice(len(data["train_x"]), batch, replace=False)
-            optimizer.zero_grad()
-            with autocast(policy):
-                loss = loss_fn(model(numprec.Tensor(data["train_x"][index])),
-                               data["train_y"][index])
-            scale = float(scaler.get_scale()) if scaler is not None else 1.0
-            skipped = False
-            if scaler is None:
-                loss.backward()
-                optimizer.step()
-            else:
-                before = optimizer.step_count
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                skipped = optimizer.step_count == before  # the scaler skipped the step
-            steps_rows.append(dict(step=step, loss=float(loss.data), loss_scale=scale,
-                                   skipped=skipped))
+        steps_rows = [dict(step=step, loss=loss, loss_scale=scale, skipped=skipped)
+                      for step, (loss, scale, skipped) in enumerate(
+                          train_steps(model, optimizer, policy, data, steps, batch, seed,
+                                      scaler))]
     accuracy = evaluate(model, data["test_x"], data["test_y"], policy)
     label = "fp32" if policy_name == "fp32" else setting
     runs = pd.DataFrame(steps_rows).assign(setting=label, test_accuracy=accuracy)

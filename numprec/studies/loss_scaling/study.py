@@ -7,9 +7,7 @@ trajectory with its skipped steps.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +15,9 @@ import pandas as pd
 import numprec
 
 from ...report.document import Report
-from ...report.files import atomic_folder
-from ..cells import clear_cells, run_cells
+from ..cells import run_cells
+from ..runner import command as level_flag
+from ..runner import run_levels, study_main
 from . import experiments as ex
 from . import figures
 
@@ -93,7 +92,7 @@ def _findings(tables, settings) -> str:
 
 
 def write_report(tables, folder, settings, level, seed) -> Path:
-    command = f"numprec study {NAME}" + {"quick": " --quick", "full": " --full"}.get(level, "")
+    command = f"numprec study {NAME}" + level_flag(level)
     report = Report(folder, "Loss scaling: what each scale saves, and what it costs")
     report.text(f"""Made by `{command}` with numprec {numprec.__version__}, seed {seed}
 ({level} settings). The task: a {settings['depth']}-layer sigmoid MLP (width
@@ -132,34 +131,14 @@ kernels).""")
 
 def run_study(out="reports/study_loss_scaling", *, quick: bool = False, full: bool = False,
               seed: int = 0, stream=None) -> Path:
-    """Run the study (resuming finished runs) and write the report folder atomically; returns
-    the path of report.html."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if quick and full:
-        raise ValueError("choose --quick or --full, not both")
-    level = "quick" if quick else "full" if full else "default"
-    settings = SETTINGS[level]
-    Path(out).resolve().parent.mkdir(parents=True, exist_ok=True)
-    tables = compute(settings, out, seed, stream)
-    with atomic_folder(out) as folder:
-        write_report(tables, folder, settings, level, seed)
-    clear_cells(out)
-    return Path(out) / "report.html"
+    """Run the study (resuming finished cells of an interrupted run) and write the report
+    folder atomically; returns the path of report.html."""
+    return run_levels(out, SETTINGS, compute, write_report, quick=quick, full=full, seed=seed,
+                      stream=stream)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=f"numprec study {NAME}",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports/study_loss_scaling")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
-    parser.add_argument("--full", action="store_true", help="paper-quality sizes (longer)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    report = run_study(args.out, quick=args.quick, full=args.full, seed=args.seed)
-    print(f"report written to {report} ({time.perf_counter() - start:.0f} s)")
-    return 0
+    return study_main(NAME, __doc__, "reports/study_loss_scaling", run_study, argv)
 
 
 if __name__ == "__main__":

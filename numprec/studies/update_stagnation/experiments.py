@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 import numprec
-from numprec import nn
-from numprec.amp import autocast
 from numprec.data import load_digits, split_dataset
 from numprec.monitor import Monitor
 from numprec.policy import Pass, Policy, get_policy
 from numprec.training import build_model
 from numprec.training.loop import evaluate
+
+from ..training_steps import train_steps
 
 
 def policy_for(storage: str, update_mode: str, master: bool) -> Policy:
@@ -48,19 +48,9 @@ def training_cell(cell, steps, every, lr, batch, seed):
     model = build_model("mlp")
     sizes = {pname: int(np.size(p.data)) for pname, p in model.named_parameters()}
     optimizer = numprec.optim.SGD(model.parameters(), lr=lr, policy=policy)
-    loss_fn = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(seed)
-    losses = []
     with Monitor(model, optimizer, every=every, kinds=("update",)) as monitor:
-        for _ in range(steps):
-            index = rng.choice(len(data["train_x"]), batch, replace=False)
-            optimizer.zero_grad()
-            with autocast(policy):
-                loss = loss_fn(model(numprec.Tensor(data["train_x"][index])),
-                               data["train_y"][index])
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.data))
+        losses = [loss for loss, _, _ in train_steps(model, optimizer, policy, data, steps,
+                                                      batch, seed)]
     accuracy = evaluate(model, data["test_x"], data["test_y"], policy)
     runs = pd.DataFrame({"config": name, "step": np.arange(steps), "loss": losses,
                          "test_accuracy": accuracy})

@@ -6,9 +6,7 @@ stagnated fraction of the weights over the steps, and the loss curves.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +14,9 @@ import pandas as pd
 import numprec
 
 from ...report.document import Report
-from ...report.files import atomic_folder
-from ..cells import clear_cells, run_cells
+from ..cells import run_cells
+from ..runner import command as level_flag
+from ..runner import run_levels, study_main
 from . import experiments as ex
 from . import figures
 
@@ -80,7 +79,7 @@ def _findings(tables) -> str:
 
 
 def write_report(tables, folder, settings, level, seed) -> Path:
-    command = f"numprec study {NAME}" + {"quick": " --quick", "full": " --full"}.get(level, "")
+    command = f"numprec study {NAME}" + level_flag(level)
     report = Report(folder, "Update stagnation: rounding the weight update in bf16 and fp16")
     report.text(f"""Made by `{command}` with numprec {numprec.__version__}, seed {seed}
 ({level} settings). The digits MLP (64 -> 256 -> 10, ReLU) trained with plain SGD (lr
@@ -110,36 +109,16 @@ by its size.""")
     return report.write()
 
 
-def run_study(out="reports/study_update_stagnation", *, quick: bool = False,
-              full: bool = False, seed: int = 0, stream=None) -> Path:
-    """Run the study (resuming finished runs) and write the report folder atomically; returns
-    the path of report.html."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if quick and full:
-        raise ValueError("choose --quick or --full, not both")
-    level = "quick" if quick else "full" if full else "default"
-    settings = SETTINGS[level]
-    Path(out).resolve().parent.mkdir(parents=True, exist_ok=True)
-    tables = compute(settings, out, seed, stream)
-    with atomic_folder(out) as folder:
-        write_report(tables, folder, settings, level, seed)
-    clear_cells(out)
-    return Path(out) / "report.html"
+def run_study(out="reports/study_update_stagnation", *, quick: bool = False, full: bool = False,
+              seed: int = 0, stream=None) -> Path:
+    """Run the study (resuming finished cells of an interrupted run) and write the report
+    folder atomically; returns the path of report.html."""
+    return run_levels(out, SETTINGS, compute, write_report, quick=quick, full=full, seed=seed,
+                      stream=stream)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog=f"numprec study {NAME}",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports/study_update_stagnation")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
-    parser.add_argument("--full", action="store_true", help="paper-quality sizes (longer)")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    report = run_study(args.out, quick=args.quick, full=args.full, seed=args.seed)
-    print(f"report written to {report} ({time.perf_counter() - start:.0f} s)")
-    return 0
+    return study_main(NAME, __doc__, "reports/study_update_stagnation", run_study, argv)
 
 
 if __name__ == "__main__":

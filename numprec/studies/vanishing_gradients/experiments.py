@@ -12,10 +12,11 @@ import pandas as pd
 
 import numprec
 from numprec import nn
-from numprec.amp import autocast
 from numprec.data import load_digits, split_dataset
 from numprec.monitor import Monitor
 from numprec.policy import Pass, Policy, get_policy
+
+from ..training_steps import train_steps
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -70,19 +71,9 @@ def gradient_cell(cell, depth, width, steps, lr, batch, seed) -> pd.DataFrame:
     numprec.manual_seed(seed)
     model = deep_mlp(depth, width, activation)
     optimizer = numprec.optim.SGD(model.parameters(), lr=lr, policy=policy)
-    loss_fn = nn.CrossEntropyLoss()
-    rng = np.random.default_rng(seed)
-    losses = []
     with Monitor(model, optimizer, kinds=("grad", "scale")) as monitor:
-        for _ in range(steps):
-            index = rng.choice(len(data["train_x"]), batch, replace=False)
-            optimizer.zero_grad()
-            with autocast(policy):
-                loss = loss_fn(model(numprec.Tensor(data["train_x"][index])),
-                               data["train_y"][index])
-            loss.backward()
-            optimizer.step()
-            losses.append(float(loss.data))
+        losses = [loss for loss, _, _ in train_steps(model, optimizer, policy, data, steps,
+                                                      batch, seed)]
     table = monitor.table()
     scales = table[(table["kind"] == "scale") & (table["stat"] == "scale")
                    & table["tensor"].str.startswith("grad_output")]
