@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..formats import get_format
-from ..policy.widening import wider
+from ..policy.widening import input_format, wider
 
 # the op class of an op output, from the op's name (the tensor names of activations)
 OP_CLASS = {"linear": "matmul", "matmul": "matmul", "conv2d": "matmul", "cross_entropy": "loss",
@@ -89,17 +89,10 @@ def _forward_format(ctx, op_class):
 
 
 def _input_format(ctx, op_class, phase):
-    """The format a pass casts its inputs to; a pass that promotes (runs in its inputs' format)
-    inherits the matmul pass's, which produces most of what flows through a net."""
     if ctx.policy is None:
         return None
-    name = ctx.policy.pass_for(op_class, phase).input
-    if name == "promote":
-        name = ctx.policy.pass_for("matmul", phase).input
-    if name == "promote":
-        name = "fp32"
     try:
-        return get_format(name).name
+        return input_format(ctx.policy.pass_for(op_class, phase), ctx.policy, phase)
     except (ValueError, TypeError, KeyError):
         return None
 

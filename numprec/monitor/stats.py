@@ -320,17 +320,6 @@ def fill_event_rows(rows, start, owners, counts, sizes, counted, slots, is_frac)
                 rows[j, start + s] = value
 
 
-def event_stats(counts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """EVENT_STATS (columns) from kernels' counts (rows of flags then events) for tensors of
-    `sizes` elements."""
-    counts = np.atleast_2d(counts)
-    sizes = np.atleast_1d(np.asarray(sizes, dtype=np.float64))
-    picked = counts[:, _EVENT_SLOTS].astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        picked[:, _EVENT_IS_FRAC] /= np.where(sizes > 0, sizes, np.nan)[:, None]
-    return picked
-
-
 @cpu_serial_kernel
 def _update_delta(old, target, new, delta):
     """delta = new - old; returns how many weights an update meant to change (target != old)
@@ -353,5 +342,5 @@ def update_delta(old: np.ndarray, target: np.ndarray, new: np.ndarray):
 
 
 __all__ = ["STATS", "VALUE_STATS", "EVENT_STATS", "UPDATE_STATS", "STAT_INDEX", "StatsKernel",
-           "BatchStats", "event_stats", "fill_event_rows", "update_delta", "EXP_OFFSET",
+           "BatchStats", "fill_event_rows", "update_delta", "EXP_OFFSET",
            "NCOUNTS"]

@@ -69,17 +69,18 @@ class Module:
         # named modules (`_layer`: name_layers, or an observer) attribute the ops inside to
         # themselves, for observers and for a policy's per-layer passes
         layer = self.__dict__.get("_layer")
+        per_layer = current_policy().layers
         if layer is None:
             # a model with parameters must be named for its layers' passes to apply (a loss
             # module outside the model runs in no layer, which is right)
-            if (current_policy().layers and not inside_named_layer()
+            if (per_layer and not inside_named_layer()
                     and next(iter(self.parameters()), None) is not None):
                 raise ValueError(
                     f"the policy {current_policy().name!r} has per-layer passes (for "
-                    f"{', '.join(sorted(current_policy().layers))}) but this model's layers have "
-                    "no names: call numprec.nn.name_layers(model) first")
+                    f"{', '.join(sorted(per_layer))}) but this model's layers have no names: "
+                    "call numprec.nn.name_layers(model) first")
             return self.forward(*args, **kwargs)
-        if not (observing() or current_policy().layers):
+        if not (per_layer or observing()):
             return self.forward(*args, **kwargs)
         with in_layer(layer):
             return self.forward(*args, **kwargs)

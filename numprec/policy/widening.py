@@ -1,6 +1,6 @@
 """One format wider: the next format up for a range problem (underflow, overflow) or a
-precision problem (stagnation, rounding error), used by the precision advisor and by dynamic
-precision adjustment."""
+precision problem (stagnation, rounding error), and the format a pass runs in; used by the
+precision advisor and by dynamic precision adjustment."""
 from __future__ import annotations
 
 from ..formats import get_format
@@ -23,4 +23,14 @@ def wider(fmt_name, need: str):
     return table.get(name)
 
 
-__all__ = ["wider", "WIDER_RANGE", "WIDER_PRECISION"]
+def input_format(spec, policy, phase: str) -> str:
+    """The name of the format a Pass casts its inputs to: a pass that promotes (runs in its
+    inputs' format) is taken to run in the policy's matmul pass's, which produces most of what
+    flows through a net (fp32 when that promotes too)."""
+    name = spec.input
+    if name == "promote":
+        name = policy.pass_for("matmul", phase).input
+    return "fp32" if name == "promote" else get_format(name).name
+
+
+__all__ = ["wider", "input_format", "WIDER_RANGE", "WIDER_PRECISION"]

@@ -113,10 +113,11 @@ def layer_events(runs):
                     if line.empty or not (line.value > 0).any():
                         continue
                     shown = line.value.where(line.value > 0)  # zeros have no place on log axes
+                    cycle = k // len(PALETTE)  # past the palette: another line and marker
+                    marker = marker_for(int((line.value > 0).sum())) and "os^D"[cycle % 4]
                     ax.plot(line.step, shown, color=PALETTE[k % len(PALETTE)],
-                            linestyle=LINESTYLES[(k // len(PALETTE)) % len(LINESTYLES)],
-                            marker=marker_for(int((line.value > 0).sum())), markersize=3,
-                            label=f"{where} {group}")
+                            linestyle=LINESTYLES[cycle % len(LINESTYLES)], marker=marker,
+                            markersize=3, label=f"{where} {group}")
                 ax.set_yscale("log")
                 ax.set_ylim(FRACTION_FLOOR, 1.5)
                 ax.set_ylabel(f"fraction {meaning}")
@@ -125,11 +126,19 @@ def layer_events(runs):
                 if row_i == len(EVENTS) - 1:
                     ax.set_xlabel("optimizer step")
                     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-                if ax.get_legend_handles_labels()[0]:
-                    ax.legend(frameon=False, fontsize=6, ncol=2)
-                else:
+                if not ax.get_legend_handles_labels()[0]:
                     ax.text(0.5, 0.5, "none", transform=ax.transAxes, ha="center",
                             va="center", color="0.4")
+            # one legend per run, under its panels (a series keeps its colour in every panel),
+            # so that no legend covers the curves
+            handles = {}
+            for ax in axes[:, col]:
+                for handle, label in zip(*ax.get_legend_handles_labels()):
+                    handles.setdefault(label, handle)
+            if handles:
+                axes[-1, col].legend(list(handles.values()), list(handles), frameon=False,
+                                     fontsize=6, ncol=2, loc="upper center",
+                                     bbox_to_anchor=(0.5, -0.32))
             frames.append(events.assign(run=run.label))
         fig.tight_layout()
     data = pd.concat(frames, ignore_index=True)[["run", "step", "where", "group", "stat",

@@ -8,25 +8,16 @@ and swapped into place whole.
 """
 from __future__ import annotations
 
-import base64
-import html
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from .files import atomic_folder, cell, markdown_table
-from .run_figures import FIGURES
 from ..monitor.shadow import ranking
+from .document import Report
+from .files import atomic_folder
+from .run_figures import FIGURES
 from .runs import load_runs
-from .style import save_all
-
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
-        "color:#222;line-height:1.45}table{border-collapse:collapse;margin:0.8rem 0;"
-        "font-size:0.9rem}td,th{border:1px solid #ccc;padding:0.25rem 0.5rem;text-align:left}"
-        "th{background:#f3f3f3}figure{margin:1.2rem 0}img{max-width:100%}"
-        "figcaption{font-size:0.9rem;color:#444}code{background:#f3f3f3;padding:0 0.2rem}")
-
 
 def _run_table(runs) -> pd.DataFrame:
     rows = []
@@ -101,100 +92,50 @@ def _shadow_ranking(runs) -> pd.DataFrame:
                   "max_rel_error", "steps"]]
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _clean(value):
-    return None if isinstance(value, float) and value != value else value
-
-
 def write_run_report(directories, out) -> Path:
     """Load the runs (ValueError naming a bad directory) and write the report folder."""
     runs = load_runs(directories)
     with atomic_folder(out) as work:
-        (work / "figures").mkdir()
-        (work / "data").mkdir()
-        figures = []
-        for stem, caption, draw in FIGURES:
-            drawn = draw(runs)
-            if drawn is None:
-                continue
-            fig, data = drawn
-            save_all(fig, work / "figures" / stem)
-            data.to_csv(work / "data" / f"{stem}.csv", index=False)
-            figures.append((stem, caption))
+        report = Report(work, "numprec observation report")
+        names = ", ".join(f"{run.label} ({run.policy}, {run.status})" for run in runs)
+        report.text(f"Runs compared: {names}.")
         tables = {"runs": _run_table(runs), "failures": _failure_table(runs),
                   "events": _event_summary(runs), "shadow": _shadow_ranking(runs)}
-        for name, frame in tables.items():
-            frame.to_csv(work / "data" / f"{name}.csv", index=False)
-        _write_markdown(work / "report.md", runs, figures, tables)
-        _write_html(work / "report.html", runs, figures, tables)
+        report.heading("Runs")
+        report.table(tables["runs"], "runs")
+        report.heading("What failed where")
+        report.table(tables["failures"], "failures")
+        if tables["events"].empty:
+            report.data(tables["events"], "events")
+        else:
+            report.heading("Events by kind")
+            report.table(tables["events"], "events")
+        report.heading("Figures")
+        for stem, caption, draw in FIGURES:
+            drawn = draw(runs)
+            if drawn is not None:
+                fig, data = drawn
+                report.figure(fig, stem, caption, data)
+        report.heading("Shadow error")
+        if tables["shadow"].empty:
+            report.data(tables["shadow"], "shadow")
+            report.text("No run of this report has a float64 shadow (`numprec train --shadow "
+                        "re-anchored|free`).")
+        else:
+            report.text("Where the error enters (largest mean relative error first):")
+            report.table(tables["shadow"], "shadow")
+        report.heading("Configurations")
+        report.text("\n".join(
+            f"- {run.label}: `{json.dumps(_clean_config(run), sort_keys=True)}`"
+            for run in runs))
+        report.write()
     return Path(out) / "report.html"
 
 
-def _intro(runs) -> str:
-    names = ", ".join(f"{run.label} ({run.policy}, {run.status})" for run in runs)
-    return f"Runs compared: {names}."
-
-
-def _write_markdown(path, runs, figures, tables) -> None:
-    lines = ["# numprec observation report", "", _intro(runs), "", "## Runs", "",
-             markdown_table(tables["runs"]), "", "## What failed where", "",
-             markdown_table(tables["failures"]), ""]
-    if not tables["events"].empty:
-        lines += ["## Events by kind", "", markdown_table(tables["events"]), ""]
-    lines += ["## Figures", ""]
-    for stem, caption in figures:
-        lines += [f"![{caption}](figures/{stem}.png)", "",
-                  f"*{caption}* (vector: [PDF](figures/{stem}.pdf), [SVG](figures/{stem}.svg); "
-                  f"data: [CSV](data/{stem}.csv))", ""]
-    lines += ["## Shadow error", ""]
-    if tables["shadow"].empty:
-        lines += ["No run of this report has a float64 shadow (`numprec train --shadow "
-                  "re-anchored|free`).", ""]
-    else:
-        lines += ["Where the error enters (largest mean relative error first):", "",
-                  markdown_table(tables["shadow"]), ""]
-    lines += ["## Configurations", ""]
-    for run in runs:
-        lines += [f"- {run.label}: `{json.dumps(run.manifest.get('config', {}), sort_keys=True)}`"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _write_html(path, runs, figures, tables) -> None:
-    e = html.escape
-    parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
-             "<title>numprec observation report</title>", f"<style>{_CSS}</style></head><body>",
-             "<h1>numprec observation report</h1>", f"<p>{e(_intro(runs))}</p>",
-             "<h2>Runs</h2>", _html_table(tables["runs"]),
-             "<h2>What failed where</h2>", _html_table(tables["failures"])]
-    if not tables["events"].empty:
-        parts += ["<h2>Events by kind</h2>", _html_table(tables["events"])]
-    parts.append("<h2>Figures</h2>")
-    for stem, caption in figures:
-        png = (path.parent / "figures" / f"{stem}.png").read_bytes()
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure id=\"{e(stem)}\"><img alt=\"{e(caption)}\" "
-                     f"src=\"data:image/png;base64,{data}\"><figcaption>{e(caption)} "
-                     f"(figures/{e(stem)}.pdf, .svg; data/{e(stem)}.csv)</figcaption></figure>")
-    parts.append("<h2>Shadow error</h2>")
-    if tables["shadow"].empty:
-        parts.append("<p>No run of this report has a float64 shadow (<code>numprec train "
-                     "--shadow re-anchored|free</code>).</p>")
-    else:
-        parts += ["<p>Where the error enters (largest mean relative error first):</p>",
-                  _html_table(tables["shadow"])]
-    parts += ["<h2>Configurations</h2>", "<ul>"]
-    for run in runs:
-        config = json.dumps({k: _clean(v) for k, v in run.manifest.get("config", {}).items()},
-                            sort_keys=True)
-        parts.append(f"<li>{e(run.label)}: <code>{e(config)}</code></li>")
-    parts += ["</ul>", "</body></html>"]
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+def _clean_config(run) -> dict:
+    """The run's config with NaN as null (JSON has no NaN)."""
+    return {k: None if isinstance(v, float) and v != v else v
+            for k, v in run.manifest.get("config", {}).items()}
 
 
 __all__ = ["write_run_report"]

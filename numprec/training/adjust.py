@@ -34,7 +34,7 @@ from ..autodiff.context import is_grad_enabled
 from ..formats import get_format
 from ..policy import PROMOTE, Pass
 from ..policy.casting import widest
-from ..policy.widening import wider
+from ..policy.widening import input_format, wider
 
 SWITCH_COLUMNS = ["step", "layer", "op_class", "pass", "from", "to", "reason"]
 _GRADS = ("grad", "grad_scaled")
@@ -138,9 +138,9 @@ class PrecisionAdjuster:
         if recorded != step or frame is None:
             return
         errors = self._shadow_errors(step)
-        for layer, phase, rates, _, what in self._rates(frame):
-            self._consider(step, layer, phase, rates + (errors.get((layer, phase), 0.0),), None,
-                           what)
+        for layer, phase, underflow, overflow, what in self._rates(frame):
+            self._consider(step, layer, phase, underflow, overflow,
+                           errors.get((layer, phase), 0.0), what)
 
     def _shadow_errors(self, step) -> dict:
         """(layer, phase) -> the largest float64-shadow rel_error this step of the layer's
@@ -161,8 +161,9 @@ class PrecisionAdjuster:
         return errors
 
     def _rates(self, frame):
-        """(layer, phase, worst rate, statistic, what) for every layer with matmul tensors:
-        backward from its gradients, forward from its matmul outputs."""
+        """(layer, phase, worst underflow_frac, worst overflow + saturated fraction, what) for
+        every layer with matmul tensors: backward from its gradients, forward from its matmul
+        outputs."""
         frame = frame[frame["layer"] != ""]
         for column in ("overflow_frac", "saturated_frac", "underflow_frac"):
             if column not in frame:
@@ -177,11 +178,10 @@ class PrecisionAdjuster:
                                       ("forward", acts, "matmul outputs")):
                 if part.empty:
                     continue
-                yield layer, phase, (float(np.nanmax(part["underflow_frac"].fillna(0))),
-                                     float(np.nanmax(part["over"].fillna(0)))), None, what
+                yield (layer, phase, float(np.nanmax(part["underflow_frac"].fillna(0))),
+                       float(np.nanmax(part["over"].fillna(0))), what)
 
-    def _consider(self, step, layer, phase, rates, _stat, what) -> None:
-        underflow, overflow, error = rates
+    def _consider(self, step, layer, phase, underflow, overflow, error, what) -> None:
         s = self.settings
         key = (layer, phase)
         if key in self.blocked:
@@ -231,10 +231,7 @@ class PrecisionAdjuster:
                 for phase, table in override.items() if "matmul" in table}
 
     def _input_format(self, spec, phase):
-        name = spec.input
-        if name == "promote":
-            name = self.start.pass_for("matmul", phase).input
-        return "fp32" if name == "promote" else get_format(name).name
+        return input_format(spec, self.start, phase)
 
     def _promote(self, step, layer, phase, current, reason, need="range") -> bool:
         source = self._input_format(current, phase)

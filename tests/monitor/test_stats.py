@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numprec.codes import NCOUNTS
+from numprec.codes import EVENT_NAMES, FLAG_NAMES, NCOUNTS
 from numprec.kernels.jit import SMALL_WORK
 from numprec.monitor.stats import (_EVENT_IS_FRAC, _EVENT_SLOTS, EVENT_STATS, VALUE_STATS,
-                                   StatsKernel, event_stats, fill_event_rows, update_delta)
+                                   StatsKernel, fill_event_rows, update_delta)
 
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, 1e300, 1.7976931348623157e308,
            float("inf"), float("-inf"), float("nan"), 1.0, -3.5]
@@ -137,6 +137,10 @@ def test_event_rows_sum_each_tensors_flags():
         if not counted[j]:
             assert np.all(np.isnan(got))
             continue
-        want = event_stats(counts[owners == j].sum(axis=0), [sizes[j]])[0]
-        np.testing.assert_array_equal(got, want)
+        total = counts[owners == j].sum(axis=0)
+        names = FLAG_NAMES + EVENT_NAMES
+        want = [((total[names.index(count)] / sizes[j]) if sizes[j] else np.nan)
+                if stat.endswith("_frac") else float(total[names.index(count)])
+                for stat, count in EVENT_STATS.items()]
+        np.testing.assert_array_equal(got, np.array(want, dtype=np.float64))
     assert np.all(np.isnan(rows[:, :start])) and np.all(np.isnan(rows[:, -1]))
