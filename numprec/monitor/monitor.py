@@ -46,6 +46,8 @@ SCALE_STATS = ("scale", "amax", "amax_last")
 _N_VALUE, _N_EVENT = len(VALUE_STATS), len(EVENT_STATS)
 _EVENT_START = _N_VALUE
 _STAGNATION = STAT_INDEX["stagnation_frac"]
+_NAN = float("nan")
+_UNSEEN = object()  # a key the monitor has not met yet
 
 
 def _check_step_bound(value, name):
@@ -112,8 +114,8 @@ class Monitor:
         self._inside = False
         self.active = False
         self._kernel = StatsKernel()
-        self._keys, self._key_index = [], {}  # key index -> None: left out by the filters
-        self._slots = []  # key index -> its _Entry
+        self._keys = []  # (layer, tensor, kind) of each key index
+        self._entries = {}  # (layer, tensor, kind) -> its _Entry, None: left out by the filters
         self._stamp = 0
         self._blocks = []  # per recorded step: (step, key indices, rows of stat values)
         self._hist_parts = []
@@ -160,37 +162,36 @@ class Monitor:
         self._loss = None
         self._step_grad_kind = None
 
-    def _key(self, layer, tensor, kind):
-        """The index of (layer, tensor, kind), or None when the filters leave it out."""
+    def _new_entry(self, key):
+        """The entry of a key seen for the first time, or None when the filters leave it out."""
+        layer, tensor, kind = key
+        name = f"{layer}.{tensor}" if layer else tensor
+        if kind not in self.kinds or (self._include is not None
+                                      and self._include.search(name) is None):
+            return None
+        entry = _Entry(len(self._keys))
+        self._keys.append(key)
+        return entry
+
+    # The two below run for every record an op sends (tens per step): one call each, the
+    # lookup, the step's first use and the counting inline.
+    def _note(self, layer, tensor, kind, flags, size, values=None, whatif=None):
+        """Add to (layer, tensor, kind) this step: an op's Flags (None: nothing was rounded),
+        the size of what it rounded, and `values` as the array of its value statistics unless
+        it has one (whatif: the array its what-if statistics come from; default values).
+        Nothing when the filters leave the key out."""
         key = (layer, tensor, kind)
-        index = self._key_index.get(key, -1)
-        if index == -1:
-            name = f"{layer}.{tensor}" if layer else tensor
-            index = None
-            if kind in self.kinds and (self._include is None
-                                       or self._include.search(name) is not None):
-                index = len(self._keys)
-                self._keys.append(key)
-                self._slots.append(_Entry(index))
-            self._key_index[key] = index
-        return index
-
-    def _begin(self, entry):
-        """The entry's first record this step: it takes the next row."""
-        entry.stamp, entry.row = self._stamp, len(self._live)
-        entry.size, entry.counted = 0, False
-        entry.values = entry.whatif = None
-        entry.stagnation = np.nan
-        self._live.append(entry)
-
-    def _note(self, index, flags, size, values=None, whatif=None):
-        """Add to entry `index` this step: an op's Flags (None: nothing was rounded), the size of
-        what it rounded, and `values` as the array of its value statistics unless it has one
-        (whatif: the array its what-if statistics come from; default values). Returns the
-        entry."""
-        entry = self._slots[index]
-        if entry.stamp != self._stamp:
-            self._begin(entry)
+        entry = self._entries.get(key, _UNSEEN)
+        if entry is _UNSEEN:
+            entry = self._entries[key] = self._new_entry(key)
+        if entry is None:
+            return
+        if entry.stamp != self._stamp:  # its first record this step: it takes the next row
+            entry.stamp, entry.row = self._stamp, len(self._live)
+            entry.size = 0
+            entry.values = entry.whatif = None
+            entry.stagnation = _NAN
+            self._live.append(entry)
         entry.counted = True
         if size > entry.size:
             entry.size = size
@@ -201,25 +202,33 @@ class Monitor:
             entry.values = values
             if self.whatif:
                 entry.whatif = values if whatif is None else whatif
-        return entry
 
-    def _note_values(self, index, values, whatif=None):
-        """Entry `index` with `values` as the array of its value statistics (nothing counted)."""
-        entry = self._slots[index]
+    def _note_update(self, layer, tensor, old, target, new):
+        """The stored change new - old of a weight as the values of (layer, tensor, "update"),
+        and its stagnation (nothing counted: storing it raised the master's events)."""
+        key = (layer, tensor, "update")
+        entry = self._entries.get(key, _UNSEEN)
+        if entry is _UNSEEN:
+            entry = self._entries[key] = self._new_entry(key)
+        if entry is None:
+            return
         if entry.stamp != self._stamp:
-            self._begin(entry)
-        if entry.values is None:
-            entry.values = values
-            if self.whatif:
-                entry.whatif = values if whatif is None else whatif
-            if values.size > entry.size:
-                entry.size = values.size
-        return entry
+            entry.stamp, entry.row = self._stamp, len(self._live)
+            entry.size, entry.counted = 0, False
+            entry.values = entry.whatif = None
+            self._live.append(entry)
+        elif entry.values is not None:
+            return
+        entry.values, entry.stagnation = update_delta(old, target, new)
+        if self.whatif:
+            entry.whatif = target - old
+        if new.size > entry.size:
+            entry.size = new.size
 
     def _identity(self, tensor, layer):
         """(layer, tensor name) of a tensor: a parameter, a tagged op output, or an input."""
         found = self._params.get(id(tensor))
-        return found if found is not None else self._names.identity(tensor, layer, self._params)
+        return found if found is not None else self._names.identity(tensor, layer)
 
     @property
     def _grad_kind(self):
@@ -260,16 +269,12 @@ class Monitor:
                 continue
             param = params.get(id(operand))
             if param is not None:
-                index = self._key(param[0], param[1], "weight")
-                if index is not None:
-                    self._note(index, flags if fmt is not None else None, np.size(value), value,
-                               operand.data)
+                self._note(param[0], param[1], "weight", flags if fmt is not None else None,
+                           np.size(value), value, operand.data)
             elif fmt is not None:
-                owner_layer, name = self._identity(operand, layer)
-                index = self._key(owner_layer, name, "activation")
-                if index is not None:
-                    self._note(index, flags, np.size(value),
-                               value if name == "input" else None)
+                owner_layer, name = self._names.identity(operand, layer)
+                self._note(owner_layer, name, "activation", flags, np.size(value),
+                           value if name == "input" else None)
         if rec.op_class is None and rec.op != "cast":
             # data movement (reshape, transpose, ...): the output is its input's values
             source = next((t for t in rec.operands if t is not None), None)
@@ -278,9 +283,7 @@ class Monitor:
             return
         name = self._names.next_name(layer, rec.op)
         self._names.tag(out, layer, name)
-        index = self._key(layer, name, "activation")
-        if index is not None:
-            self._note(index, rec.flags, data.size, data, rec.exact)
+        self._note(layer, name, "activation", rec.flags, data.size, data, rec.exact)
         if self._first is None:
             self._sequence.append(("forward", rec.op, layer, name, data, forward_reason,
                                    (rec,)))
@@ -289,45 +292,31 @@ class Monitor:
         kind = self._grad_kind
         if rec.grad_flags is not None and rec.output is not None:
             owner_layer, name = self._identity(rec.output, rec.layer)
-            index = self._key(owner_layer, name, kind)
-            if index is not None:
-                self._note(index, rec.grad_flags, np.size(rec.grad))
+            self._note(owner_layer, name, kind, rec.grad_flags, np.size(rec.grad))
         for parent, grad, flags in zip(rec.operands, rec.grads, rec.flags):
             if grad is None:
                 continue
             owner_layer, name = self._identity(parent, rec.layer)
-            index = self._key(owner_layer, name, kind)
-            if index is not None:
-                self._note(index, flags, grad.size)
+            self._note(owner_layer, name, kind, flags, grad.size)
             if self._first is None:
                 self._sequence.append(("backward", rec.op, owner_layer, name, grad,
                                        backward_reason, (rec, grad, flags)))
 
     def _on_grad(self, rec):
         owner_layer, name = self._identity(rec.tensor, "")
-        index = self._key(owner_layer, name, self._grad_kind)
-        if index is not None:
-            self._note(index, rec.flags, rec.grad.size, rec.grad)
+        self._note(owner_layer, name, self._grad_kind, rec.flags, rec.grad.size, rec.grad)
 
     def _on_unscale(self, rec):
         if self._grad_kind == "grad":
             return
         layer, name = self._identity(rec.param, "")
-        index = self._key(layer, name, "grad")
-        if index is not None:
-            self._note(index, rec.flags, rec.grad.size, rec.grad)
+        self._note(layer, name, "grad", rec.flags, rec.grad.size, rec.grad)
 
     def _on_weight(self, rec):
         layer, name = self._identity(rec.param, "")
-        new, old, target = rec.new, rec.old, rec.target
-        index = self._key(layer, name, "master")
-        if index is not None:
-            self._note(index, rec.flags, new.size, new, target)
-        index = self._key(layer, name, "update")
-        if index is not None:
-            delta, stagnation = update_delta(old, target, new)
-            entry = self._note_values(index, delta, target - old if self.whatif else None)
-            entry.stagnation = stagnation
+        new, target = rec.new, rec.target
+        self._note(layer, name, "master", rec.flags, new.size, new, target)
+        self._note_update(layer, name, rec.old, target, new)
         if self._first is None:
             self._sequence.append(("update", "store_weight", layer, name, new, update_reason,
                                    (target, new, rec.param.format, "weight")))
@@ -335,9 +324,7 @@ class Monitor:
     def _on_state(self, rec):
         layer, pname = self._identity(rec.param, "")
         name = f"{pname}.{rec.name}"
-        index = self._key(layer, name, "state")
-        if index is not None:
-            self._note(index, rec.flags, rec.new.size, rec.new, rec.target)
+        self._note(layer, name, "state", rec.flags, rec.new.size, rec.new, rec.target)
         if self._first is None:
             self._sequence.append(("update", "store_state", layer, name, rec.new, update_reason,
                                    (rec.target, rec.new, rec.fmt, rec.name)))
@@ -388,12 +375,12 @@ class Monitor:
         if entries:
             rows = np.full((len(entries), len(self.stat_names)), np.nan)
             with_values = [e.row for e in entries if e.values is not None]  # row j is entry j
-            meta = np.array([(e.size, e.counted, e.stagnation) for e in entries],
-                            dtype=np.float64)
-            fill_event_rows(rows, _EVENT_START, np.asarray(self._flag_rows, dtype=np.int64),
+            fill_event_rows(rows, _EVENT_START, np.array(self._flag_rows, dtype=np.int64),
                             np.array(self._flag_counts, dtype=np.int64).reshape(-1, NCOUNTS),
-                            meta[:, 0], meta[:, 1], _EVENT_SLOTS, _EVENT_IS_FRAC)
-            rows[:, _STAGNATION] = meta[:, 2]
+                            np.array([e.size for e in entries], dtype=np.float64),
+                            np.array([e.counted for e in entries], dtype=np.bool_),
+                            _EVENT_SLOTS, _EVENT_IS_FRAC)
+            rows[:, _STAGNATION] = [e.stagnation for e in entries]
             if self.whatif:
                 for j in with_values:
                     rows[j, len(STATS):] = whatif_vector(entries[j].whatif, self.whatif)
@@ -472,8 +459,7 @@ class Monitor:
         self.step_count = int(state["step_count"])
         self._first = state["first_nonfinite"]
         self._keys = [tuple(k) for k in state["keys"]]
-        self._key_index = {k: i for i, k in enumerate(self._keys)}
-        self._slots = [_Entry(i) for i in range(len(self._keys))]
+        self._entries = {k: _Entry(i) for i, k in enumerate(self._keys)}
         self._blocks = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(r, dtype=np.float64))
                         for s, k, r in state["blocks"]]
         self._hist_parts = [(int(s), np.asarray(k, dtype=np.int64), np.asarray(e, np.int64),

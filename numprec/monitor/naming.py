@@ -45,12 +45,13 @@ class OpNames:
     def tag(self, tensor, layer: str, name: str) -> None:
         self._tags[id(tensor)] = (weakref.ref(tensor), layer, name)
 
-    def identity(self, tensor, layer: str, params: dict) -> tuple:
-        """(layer, name) of a tensor: a parameter, a tagged op output, or else an input of
-        `layer`."""
-        found = params.get(id(tensor))
-        if found is not None:
-            return found
+    def identity(self, tensor, layer: str, params: dict | None = None) -> tuple:
+        """(layer, name) of a tensor: a parameter (of `params`, id -> (layer, name); None: the
+        caller looked), a tagged op output, or else an input of `layer`."""
+        if params is not None:
+            found = params.get(id(tensor))
+            if found is not None:
+                return found
         tag = self._tags.get(id(tensor))
         if tag is not None and tag[0]() is tensor:
             return tag[1], tag[2]

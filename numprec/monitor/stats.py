@@ -14,9 +14,10 @@ import numpy as np
 
 from ..codes import EVENT_NAMES, FLAG_NAMES, NCOUNTS
 import numba
-from numba import prange
+from numba import prange, types
+from numba.extending import intrinsic
 
-from ..kernels.jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, threads_for
+from ..kernels.jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel
 
 # floor(log2|x|) of every finite nonzero float64 lies in [-1074, 1023]
 EXP_OFFSET = 1080
@@ -46,14 +47,14 @@ _FIELDS = 2048                  # values of float64's exponent field
 
 # Three loops rather than one: the integer compares and the sum of squares vectorise on their
 # own, the histogram's scattered increments do not (fused, all three run at the slowest pace).
-# Three loops rather than one: the integer compares and the sum of squares vectorise on their
-# own, the histogram's scattered increments do not (fused, all three run at the slowest pace).
 # Each takes a whole (sliced) array: indices from 0 need no negative-index wraparound, which
 # would keep the loops from vectorising.
 @cpu_serial_kernel
-def _bit_stats(bits):
+def _bit_stats(bits, fields):
     """(zeros, largest finite |x| bits, smallest nonzero |x| bits) from the bits: integer
-    compares only (their order is the order of the magnitudes), written as selects."""
+    compares only (their order is the order of the magnitudes), written as selects; and the
+    exponent field of each element into fields (a vectorised store: the histogram then reads
+    2 bytes per element instead of 8 and shifts nothing)."""
     zeros = 0
     max_bits = 0
     min_bits = _ABS
@@ -62,23 +63,24 @@ def _bit_stats(bits):
         zeros += b == 0
         max_bits = max(max_bits, b if b < _INF_BITS else 0)
         min_bits = min(min_bits, b if b != 0 else _ABS)
+        fields[i] = np.uint16(b >> 52)
     return zeros, max_bits, min_bits
 
 
 @cpu_serial_kernel
-def _field_histogram(bits, hist):
-    """hist[i % 4, exponent field of x[i]] += 1 (four lanes: no dependency chain through one
-    counter when neighbours share an exponent)."""
+def _field_histogram(fields, hist):
+    """hist[i % 4, fields[i]] += 1 (four lanes: no dependency chain through one counter when
+    neighbours share an exponent)."""
     i = 0
-    n = bits.size
+    n = fields.size
     while i + 4 <= n:
-        hist[0, (bits[i] & _ABS) >> 52] += 1
-        hist[1, (bits[i + 1] & _ABS) >> 52] += 1
-        hist[2, (bits[i + 2] & _ABS) >> 52] += 1
-        hist[3, (bits[i + 3] & _ABS) >> 52] += 1
+        hist[0, fields[i]] += 1
+        hist[1, fields[i + 1]] += 1
+        hist[2, fields[i + 2]] += 1
+        hist[3, fields[i + 3]] += 1
         i += 4
     while i < n:
-        hist[0, (bits[i] & _ABS) >> 52] += 1
+        hist[0, fields[i]] += 1
         i += 1
 
 
@@ -124,8 +126,9 @@ def _one_segment(x, bits, out, hist, exp_out, count_out):
     exponents from frexp in a rare second loop. Every sum runs in a fixed order: the results are
     deterministic."""
     size = x.size
-    zeros, max_bits, min_bits = _bit_stats(bits)
-    _field_histogram(bits, hist)
+    fields = np.empty(size, dtype=np.uint16)
+    zeros, max_bits, min_bits = _bit_stats(bits, fields)
+    _field_histogram(fields, hist)
     top = hist[0, 2047] + hist[1, 2047] + hist[2, 2047] + hist[3, 2047]  # inf and NaN
     subnormals = hist[0, 0] + hist[1, 0] + hist[2, 0] + hist[3, 0] - zeros
     for lane in range(4):
@@ -189,18 +192,46 @@ def _one_segment(x, bits, out, hist, exp_out, count_out):
     return slot, top
 
 
+@intrinsic
+def _float64_pointer(typingctx, address):
+    """The int64 `address` as a float64 pointer (for numba.carray)."""
+    signature = types.CPointer(types.float64)(types.int64)
+
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+    return signature, codegen
+
+
+# Arrays per call of _addresses: a tuple of arrays passes to a kernel without a copy (a
+# concatenation cost more than the statistics), but every tuple length is its own compiled
+# specialisation, so every call takes exactly this many (short calls padded with empty arrays).
+TUPLE_WIDTH = 32
+
+
+@cpu_serial_kernel
+def _addresses(arrays, addresses, sizes, start):
+    """addresses[start + j], sizes[start + j] = where arrays[j]'s data lies and its size, for
+    the arrays of a tuple (1-D float64, contiguous): the parallel kernel reads them from there
+    (a tuple inside a parallel region compiles many times slower). Returns their total size."""
+    total = 0
+    for j in range(len(arrays)):
+        addresses[start + j] = arrays[j].ctypes.data
+        sizes[start + j] = arrays[j].size
+        total += arrays[j].size
+    return total
+
+
 @cpu_parallel_kernel
-def _segment_stats(x, bits, sizes, targets, rows, hists, plan, plan_starts):
-    """_one_segment for each segment j of x (the sizes[j] values after the previous ones) into
-    rows[targets[j]]. Worker t handles the segments plan[plan_starts[t]:plan_starts[t+1]] with
-    its own histogram scratch hists[t]: a segment's results do not depend on which worker
-    computed it. Returns (the nonempty exponent bins as rows (segment, exponent, count) in
-    segment order, the number of NaN and inf values)."""
+def _array_stats(addresses, sizes, targets, rows, hists, plan, plan_starts):
+    """_one_segment for each array j (sizes[j] float64 values at addresses[j], kept alive by
+    the caller) into rows[targets[j]]. Worker t handles the arrays
+    plan[plan_starts[t]:plan_starts[t+1]] with its own histogram scratch hists[t]: an array's
+    results do not depend on which worker computed it. Returns (the nonempty exponent bins as
+    rows (array, exponent, count) in array order, the number of NaN and inf values)."""
     n = sizes.size
-    starts = np.zeros(n + 1, dtype=np.int64)
-    bins = np.zeros(n + 1, dtype=np.int64)  # where each segment's histogram may go
+    bins = np.zeros(n + 1, dtype=np.int64)  # where each array's histogram may go
     for j in range(n):
-        starts[j + 1] = starts[j] + sizes[j]
         bins[j + 1] = bins[j] + min(sizes[j], EXP_BINS)
     exps = np.empty(bins[n], dtype=np.int64)
     counts = np.empty(bins[n], dtype=np.int64)
@@ -210,9 +241,8 @@ def _segment_stats(x, bits, sizes, targets, rows, hists, plan, plan_starts):
         hist = hists[t]
         for p in range(plan_starts[t], plan_starts[t + 1]):
             j = plan[p]
-            lo_i, hi_i = starts[j], starts[j + 1]
-            emitted[j], nonfinite[j] = _one_segment(x[lo_i:hi_i], bits[lo_i:hi_i],
-                                                    rows[targets[j]], hist,
+            x = numba.carray(_float64_pointer(addresses[j]), sizes[j])
+            emitted[j], nonfinite[j] = _one_segment(x, x.view(np.int64), rows[targets[j]], hist,
                                                     exps[bins[j]:bins[j + 1]],
                                                     counts[bins[j]:bins[j + 1]])
     found = np.empty((3, emitted.sum()), dtype=np.int64)
@@ -227,13 +257,13 @@ def _segment_stats(x, bits, sizes, targets, rows, hists, plan, plan_starts):
 
 
 def _balanced_plan(sizes, workers):
-    """(plan, plan_starts): segments dealt to workers, largest first, each to the least loaded
+    """(plan, plan_starts): arrays dealt to workers, largest first, each to the least loaded
     one (so that one worker does not get every large tensor)."""
     loads = [0] * workers
     owned = [[] for _ in range(workers)]
     for j in sorted(range(len(sizes)), key=lambda j: -sizes[j]):
         t = loads.index(min(loads))
-        loads[t] += sizes[j] + 64  # + a segment's fixed cost
+        loads[t] += sizes[j] + 64  # + an array's fixed cost
         owned[t].append(j)
     plan = np.array([j for part in owned for j in part], dtype=np.int64)
     plan_starts = np.zeros(workers + 1, dtype=np.int64)
@@ -253,13 +283,25 @@ class BatchStats:
         self.nonfinite = nonfinite
 
 
+def _flat_float64(x) -> np.ndarray:
+    """x as a writeable contiguous 1-D float64 array (a view where it already is one): every
+    array of a kernel's tuple has one type, or the tuple could not be indexed at run time."""
+    flat = (x if type(x) is np.ndarray else np.asarray(x)).ravel()  # copies only if strided
+    if flat.dtype is not _FLOAT64 or not flat.flags.writeable:
+        flat = flat.astype(np.float64)
+    return flat
+
+
+_FLOAT64 = np.dtype(np.float64)
+_EMPTY = np.empty(0)
+
+
 class StatsKernel:
-    """Computes value statistics in one compiled pass over many arrays, the arrays shared out
+    """Computes value statistics of many arrays in one compiled pass, the arrays shared out
     among numba's threads (one thread below SMALL_WORK elements in all)."""
 
     def __init__(self):
         self._hists = np.zeros((0, 4, _FIELDS), dtype=np.int64)
-        self._flat = np.empty(0)
         self._plans = {}
         self._threads = numba.get_num_threads
 
@@ -276,24 +318,28 @@ class StatsKernel:
         """Statistics of arrays[j] into rows[targets[j], :len(VALUE_STATS)] (default: a new
         matrix with one row per array, returned as `rows`)."""
         n = len(arrays)
-        sizes = np.array([a.size for a in arrays], dtype=np.int64)
-        total = int(sizes.sum())
-        if self._flat.size < total:  # one buffer, reused: fresh pages fault on every touch
-            self._flat = np.empty(max(total, 2 * self._flat.size))
-        flat = self._flat[:total]
-        if n:
-            np.concatenate(arrays, axis=None, out=flat, casting="same_kind")
         if rows is None:
             rows = np.empty((n, len(VALUE_STATS)), dtype=np.float64)
             targets = np.arange(n, dtype=np.int64)
+        # alive until the statistics are done; the common case (a float64 ndarray, contiguous
+        # or not) without a call
+        flat = [a.ravel() if type(a) is np.ndarray and a.dtype is _FLOAT64 and a.flags.writeable
+                else _flat_float64(a) for a in arrays]
+        width = -(-n // TUPLE_WIDTH) * TUPLE_WIDTH
+        addresses = np.empty(width, dtype=np.int64)
+        sizes = np.empty(width, dtype=np.int64)
+        padded = flat + [_EMPTY] * (width - n)
+        total = 0
+        for lo in range(0, width, TUPLE_WIDTH):
+            total += _addresses(tuple(padded[lo:lo + TUPLE_WIDTH]), addresses, sizes, lo)
+        addresses, sizes = addresses[:n], sizes[:n]
+        # the plan sets the parallelism (one worker for small work: no threads_for needed)
         workers = 1 if total < SMALL_WORK else max(1, min(self._threads(), n))
         if self._hists.shape[0] < workers:
             self._hists = np.zeros((workers, 4, _FIELDS), dtype=np.int64)
         plan, plan_starts = self._plan(sizes, workers)
-        with threads_for(total):
-            found, nonfinite = _segment_stats(flat, flat.view(np.int64), sizes,
-                                              np.asarray(targets, dtype=np.int64), rows,
-                                              self._hists, plan, plan_starts)
+        found, nonfinite = _array_stats(addresses, sizes, np.asarray(targets, dtype=np.int64),
+                                        rows, self._hists, plan, plan_starts)
         return BatchStats(rows, found[0], found[1], found[2], int(nonfinite))
 
     def values(self, x):

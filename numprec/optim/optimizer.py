@@ -63,11 +63,14 @@ class Optimizer:
         """One update of every parameter that has a gradient."""
         loss = closure() if closure is not None else None
         self.step_count += 1
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    self._update(param, np.asarray(param.grad, dtype=np.float64), group,
-                                 self.state.setdefault(param, {}))
+        # inf and NaN gradients (a run without loss scaling that overflowed) are results here:
+        # the update carries them into the stored values, whose roundings count them
+        with np.errstate(all="ignore"):
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        self._update(param, np.asarray(param.grad, dtype=np.float64), group,
+                                     self.state.setdefault(param, {}))
         step_ended(self, skipped=False)
         return loss
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from numprec.codes import EVENT_NAMES, FLAG_NAMES, NCOUNTS
 from numprec.kernels.jit import SMALL_WORK
-from numprec.monitor.stats import (_EVENT_IS_FRAC, _EVENT_SLOTS, EVENT_STATS, VALUE_STATS,
-                                   StatsKernel, fill_event_rows, update_delta)
+from numprec.monitor.stats import (_EVENT_IS_FRAC, _EVENT_SLOTS, EVENT_STATS, TUPLE_WIDTH,
+                                   VALUE_STATS, StatsKernel, fill_event_rows, update_delta)
 
 SPECIAL = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, 1e300, 1.7976931348623157e308,
            float("inf"), float("-inf"), float("nan"), 1.0, -3.5]
@@ -76,6 +76,32 @@ def test_many_arrays_land_in_their_rows_and_segments(arrays):
     assert np.all(rows[0] == -7.0) and np.all(rows[:, len(VALUE_STATS):] == -7.0)
     assert stats.nonfinite == sum(int(np.sum(~np.isfinite(a))) for a in arrays)
     assert np.all(np.diff(stats.segments) >= 0)  # segment order
+
+
+def test_more_arrays_than_one_call_takes_and_arrays_of_any_layout():
+    # the kernel takes TUPLE_WIDTH arrays per call: 2.5 calls' worth, some of them float32,
+    # transposed, read-only or empty, land in their rows with their segment numbers
+    rng = np.random.default_rng(11)
+    arrays = []
+    for j in range(TUPLE_WIDTH * 2 + TUPLE_WIDTH // 2):
+        x = rng.standard_normal((j % 5 + 1, j % 7 + 1)) * 2.0 ** int(rng.integers(-60, 60))
+        if j % 4 == 1:
+            x = x.T
+        elif j % 4 == 2:
+            x = x.astype(np.float32)
+        elif j % 4 == 3:
+            x.flags.writeable = False
+        if j % 9 == 0:
+            x = x[:0]
+        arrays.append(x)
+    rows = np.full((len(arrays), len(VALUE_STATS)), -7.0)
+    targets = list(range(len(arrays)))[::-1]
+    stats = StatsKernel().batch(arrays, rows, targets)
+    assert np.all(np.diff(stats.segments) >= 0)
+    for j, x in enumerate(arrays):
+        hist = {int(e): int(c) for s, e, c in zip(stats.segments, stats.exponents, stats.counts)
+                if s == j}
+        assert_matches(rows[targets[j]], hist, x.astype(np.float64).reshape(-1).tolist())
 
 
 def test_the_norm_survives_overflow_and_underflow_of_the_squares():

@@ -15,14 +15,16 @@ from ..jit import by_mode, cpu_parallel_kernel, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
 
+_INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
 MODE = RNE  # the rounding mode of the fast pass: a compile-time constant in each FAST_PASS copy
 
 
-def _fast_pass(x, out, slow, P, key, offset, rbits, encode):
+def _fast_pass(x, out, slow, P, key, offset, rbits, encode, want_flags, counts):
     """Fast pass over all elements in mode MODE; marks slow[i] where the general pass is needed.
-    Returns (elements left for the general pass, inexact count among the others, zeroed count
-    among them: fixed point rounds small values to zero here; a float format's fast results are
-    normal numbers or exact zeros)."""
+    Returns how many elements are left for the general pass; adds the inexact and zeroed counts
+    among the others to counts when want_flags (fixed point rounds small values to zero here; a
+    float format's fast results are normal numbers or exact zeros). The counts are added here,
+    not in Python: two numpy scalar updates per op cost more than the pass on small arrays."""
     mode = MODE
     s, lowest, highest, zero_sign = S.fast_path_limits(P)
     fixed_limits = S.fixed_fast_limits(P)
@@ -49,7 +51,10 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, encode):
         slow[i] = not ok
         n_slow += not ok
         n_inexact += ok and inexact
-    return n_slow, n_inexact, n_zeroed
+    if want_flags:
+        counts[_INEXACT] += n_inexact
+        counts[_ZEROED] += n_zeroed
+    return n_slow
 
 
 @cpu_parallel_kernel
@@ -81,19 +86,13 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
     with threads_for(x.size):
-        n_slow, n_inexact, n_zeroed = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset,
-                                                                 rbits, encode)
+        n_slow = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset, rbits, encode,
+                                            want_flags, counts)
         if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
             bad = _general_pass(x, out, np.flatnonzero(slow), P, mode, saturate, ftz, key,
                                 offset, rbits, encode,
                                 counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
-    if want_flags:
-        counts[_INEXACT] += n_inexact
-        counts[_ZEROED] += n_zeroed
     return int(bad)
-
-
-_INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
 
 
 def round_into(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):

@@ -5,9 +5,10 @@
 The step of numprec bench training (batch 32 of 8x8 digits, Adam, the policy's loss scaler) on
 the MLP and the CNN, under fp16-amp and fp32: unmonitored, monitored every step with the
 default statistics (events, value statistics, exponent histograms, stagnation; no what-if, no
-shadow), and monitored with what-if e4m3 (for information). The cases run in interleaved rounds
-of `steps` steps each, so that a shared machine's load spreads over all of them; the median step
-time over all rounds is reported. Target: default monitoring <= 1.30x the unmonitored step.
+shadow), and monitored with what-if e4m3 (for information). The cases take their steps in turn,
+one step each, `steps` per round, so that a shared machine's load spreads over all of them
+alike; the median step time over all rounds is reported. Target: default monitoring <= 1.30x
+the unmonitored step.
 Writes reports/bench_monitor.csv and reports/bench_monitor.md (atomically).
 """
 from __future__ import annotations
@@ -73,16 +74,21 @@ def run(steps: int, rounds: int) -> pd.DataFrame:
                 case.steps(batches[:3])  # compile and warm up
             times = {name: [] for name in cases}
             for _ in range(rounds):
-                for name, case in cases.items():
-                    times[name] += case.steps(batches)
+                for batch in batches:  # step by step in turn: a load burst hits every case
+                    for name, case in cases.items():
+                        times[name] += case.steps([batch])
             plain = float(np.median(times["unmonitored"]))
             for name, measured in times.items():
                 median = float(np.median(measured))
+                # each step against the unmonitored step on the same batch just before it: a
+                # slow spell of a shared machine hits both, and cancels in the ratio
+                paired = np.asarray(measured) / np.asarray(times["unmonitored"])
                 rows.append(dict(model=model_name, policy=policy_name, case=name,
                                  steps=len(measured), median_ms=median * 1e3,
                                  p10_ms=float(np.percentile(measured, 10)) * 1e3,
                                  p90_ms=float(np.percentile(measured, 90)) * 1e3,
-                                 vs_unmonitored=median / plain))
+                                 vs_unmonitored=median / plain,
+                                 paired_ratio=float(np.median(paired))))
     return pd.DataFrame(rows)
 
 
@@ -90,17 +96,25 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
     lines = ["# What monitoring costs", "",
              f"Machine: {notes}; Python {platform.python_version()}, NumPy {np.__version__}.",
              "One step: forward under the policy, cross-entropy, (scaled) backward, Adam, scaler "
-             "update; batch 32 of 8x8 digits. Median over interleaved rounds (p10-p90 in "
-             "brackets); `monitored` records every step with the default statistics.", "",
-             "| model | policy | case | median ms/step | p10-p90 ms | vs unmonitored |",
-             "|---|---|---|---:|---:|---:|"]
+             "update; batch 32 of 8x8 digits. The cases take their steps in turn, one step "
+             "each; median over all steps (p10-p90 in brackets); `monitored` records every step "
+             "with the default statistics.", "",
+             "`vs unmonitored`: the ratio of the medians; `paired`: the median over steps of each "
+             "step's time over the unmonitored step on the same batch just before it (robust to "
+             "a shared machine's slow spells).", "",
+             "| model | policy | case | median ms/step | p10-p90 ms | vs unmonitored | paired |",
+             "|---|---|---|---:|---:|---:|---:|"]
     for row in frame.itertuples():
         lines.append(f"| {row.model} | {row.policy} | {row.case} | {row.median_ms:.2f} | "
-                     f"{row.p10_ms:.2f}-{row.p90_ms:.2f} | {row.vs_unmonitored:.2f}x |")
-    lines += ["", f"## Target: default monitoring <= {TARGET:.2f}x the unmonitored step", ""]
+                     f"{row.p10_ms:.2f}-{row.p90_ms:.2f} | {row.vs_unmonitored:.2f}x | "
+                     f"{row.paired_ratio:.2f}x |")
+    lines += ["", f"## Target: default monitoring <= {TARGET:.2f}x the unmonitored step", "",
+              "Met when both estimates are at most the target."]
     for row in frame[frame.case == "monitored"].itertuples():
-        verdict = "met" if row.vs_unmonitored <= TARGET else "NOT met"
-        lines.append(f"- {row.model}, {row.policy}: {row.vs_unmonitored:.2f}x ({verdict})")
+        worst = max(row.vs_unmonitored, row.paired_ratio)
+        verdict = "met" if worst <= TARGET else "NOT met"
+        lines.append(f"- {row.model}, {row.policy}: {row.vs_unmonitored:.2f}x, paired "
+                     f"{row.paired_ratio:.2f}x ({verdict})")
     lines += ["", "Where the time goes: while a monitor watches, every op counts the flags of "
               "its roundings and reports a record (engine side); the monitor attributes each "
               "record to a tensor and, at the end of the step, sums the events in one compiled "
@@ -109,7 +123,7 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
               "optimizer states) in one compiled pass shared out among numba's threads. "
               "What-if formats round every recorded tensor twice more per format (unscaled and "
               "scaled). The machine is shared, so absolute times vary between runs; the ratios "
-              "come from the same interleaved rounds.", ""]
+              "come from steps taken in turn, so that load bursts hit every case.", ""]
     return "\n".join(lines)
 
 
@@ -117,7 +131,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="numprec bench monitor",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30, help="steps per round (default 30)")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of steps (default 5)")
     parser.add_argument("--out", default="reports", help="output folder (default reports)")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.rounds < 1:
