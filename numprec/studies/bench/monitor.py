@@ -6,8 +6,8 @@ The step of numprec bench training (batch 32 of 8x8 digits, Adam, the policy's l
 the MLP and the CNN, under fp16-amp and fp32: unmonitored, monitored every step with the
 default statistics (events, value statistics, exponent histograms, stagnation; no what-if, no
 shadow), and monitored with what-if e4m3 (for information). The cases take their steps in turn,
-one step each, `steps` per round, so that a shared machine's load spreads over all of them
-alike; the median step time over all rounds is reported. Target: default monitoring <= 1.30x
+one step each (in an order that rotates from batch to batch), `steps` per round, so that a
+shared machine's load spreads over all of them alike; the median step time over all rounds is reported. Target: default monitoring <= 1.30x
 the unmonitored step.
 Writes reports/bench_monitor.csv and reports/bench_monitor.md (atomically).
 """
@@ -73,14 +73,17 @@ def run(steps: int, rounds: int) -> pd.DataFrame:
             for case in cases.values():
                 case.steps(batches[:3])  # compile and warm up
             times = {name: [] for name in cases}
+            names = list(cases)
             for _ in range(rounds):
-                for batch in batches:  # step by step in turn: a load burst hits every case
-                    for name, case in cases.items():
-                        times[name] += case.steps([batch])
+                for k, batch in enumerate(batches):  # step by step in turn: a load burst hits
+                    # every case; the order rotates, so that each case follows each other one
+                    # (a what-if step leaves colder caches behind than an unmonitored one)
+                    for name in names[k % len(names):] + names[:k % len(names)]:
+                        times[name] += cases[name].steps([batch])
             plain = float(np.median(times["unmonitored"]))
             for name, measured in times.items():
                 median = float(np.median(measured))
-                # each step against the unmonitored step on the same batch just before it: a
+                # each step against the unmonitored step on the same batch, taken next to it: a
                 # slow spell of a shared machine hits both, and cancels in the ratio
                 paired = np.asarray(measured) / np.asarray(times["unmonitored"])
                 rows.append(dict(model=model_name, policy=policy_name, case=name,
@@ -97,11 +100,11 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
              f"Machine: {notes}; Python {platform.python_version()}, NumPy {np.__version__}.",
              "One step: forward under the policy, cross-entropy, (scaled) backward, Adam, scaler "
              "update; batch 32 of 8x8 digits. The cases take their steps in turn, one step "
-             "each; median over all steps (p10-p90 in brackets); `monitored` records every step "
+             "each, in an order that rotates from batch to batch; median over all steps (p10-p90 in brackets); `monitored` records every step "
              "with the default statistics.", "",
              "`vs unmonitored`: the ratio of the medians; `paired`: the median over steps of each "
-             "step's time over the unmonitored step on the same batch just before it (robust to "
-             "a shared machine's slow spells).", "",
+             "step's time over the unmonitored step on the same batch, taken next to it (robust "
+             "to a shared machine's slow spells).", "",
              "| model | policy | case | median ms/step | p10-p90 ms | vs unmonitored | paired |",
              "|---|---|---|---:|---:|---:|---:|"]
     for row in frame.itertuples():
