@@ -48,8 +48,10 @@ def save_all(fig, stem) -> list:
     paths = []
     for suffix in FIGURE_FORMATS:
         path = f"{stem}.{suffix}"
-        # no timestamps in the vector files: the same run gives the same bytes
-        fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata=_NO_DATE.get(suffix))
+        # no timestamps and fixed element ids in the vector files: the same run gives the same
+        # bytes (SVG ids are random unless salted)
+        with matplotlib.rc_context({"svg.hashsalt": "numprec"}):
+            fig.savefig(path, dpi=DPI, bbox_inches="tight", metadata=_NO_DATE.get(suffix))
         paths.append(path)
     plt.close(fig)
     return paths
