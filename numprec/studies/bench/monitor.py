@@ -7,8 +7,8 @@ the MLP and the CNN, under fp16-amp and fp32: unmonitored, monitored every step 
 default statistics (events, value statistics, exponent histograms, stagnation; no what-if, no
 shadow), and monitored with what-if e4m3 (for information). The cases take their steps in turn,
 one step each (in an order that rotates from batch to batch), `steps` per round, so that a
-shared machine's load spreads over all of them alike; the median step time over all rounds is reported. Target: default monitoring <= 1.30x
-the unmonitored step.
+shared machine's load spreads over all of them alike; the median step time over all rounds is
+reported. Target: default monitoring <= 1.30x the unmonitored step.
 Writes reports/bench_monitor.csv and reports/bench_monitor.md (atomically).
 """
 from __future__ import annotations
@@ -100,8 +100,9 @@ def markdown(frame: pd.DataFrame, notes: str) -> str:
              f"Machine: {notes}; Python {platform.python_version()}, NumPy {np.__version__}.",
              "One step: forward under the policy, cross-entropy, (scaled) backward, Adam, scaler "
              "update; batch 32 of 8x8 digits. The cases take their steps in turn, one step "
-             "each, in an order that rotates from batch to batch; median over all steps (p10-p90 in brackets); `monitored` records every step "
-             "with the default statistics.", "",
+             "each, in an order that rotates from batch to batch; median over all steps "
+             "(p10-p90 in brackets); `monitored` records every step with the default "
+             "statistics.", "",
              "`vs unmonitored`: the ratio of the medians; `paired`: the median over steps of each "
              "step's time over the unmonitored step on the same batch, taken next to it (robust "
              "to a shared machine's slow spells).", "",
