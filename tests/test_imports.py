@@ -114,3 +114,38 @@ def test_the_tensor_core_and_the_graph_import_no_op(module):
            "functional", "operators"}
     imported = _imported(module, MODULES[module])
     assert not {m for m in imported if m.rsplit(".", 1)[-1] in ops}, imported
+
+
+# What answers at once: importing numprec, its formats and finfo, and the command line's help
+# and format table load neither numba nor pandas (numba loads on the first kernel call; `bench
+# NAME --help` is the benchmark's own, loaded with it).
+_LIGHT = """
+import sys
+import numprec
+numprec.finfo("fp16"), numprec.get_format("e4m3"), numprec.format_names()
+from numprec.cli import main
+for argv in {argvs!r}:
+    try:
+        main(argv)
+    except SystemExit:
+        pass
+heavy = sorted(m for m in ("numba", "pandas", "matplotlib", "scipy") if m in sys.modules)
+print("HEAVY", ",".join(heavy))
+x = numprec.round([1.0 + 2.0 ** -11, 3.0], "fp16")  # the first kernel call loads numba
+print("ROUNDED", x.tolist(), "numba" in sys.modules)
+"""
+
+
+def test_import_formats_and_cli_help_load_no_numba_until_the_first_kernel_call():
+    argvs = [["--help"], ["formats"], ["train", "--help"], ["report", "--help"],
+             ["study", "--help"], ["advise", "--help"], ["inspect", "--help"]]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                                     os.environ.get("PYTHONPATH")])))
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    done = subprocess.run([sys.executable, "-c", _LIGHT.format(argvs=argvs)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=str(ROOT))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines()
+                 if line.startswith(("HEAVY", "ROUNDED")))
+    assert lines["HEAVY"] == "", f"loaded before any kernel ran: {lines['HEAVY']}"
+    assert lines["ROUNDED"] == "[1.0, 3.0] True"

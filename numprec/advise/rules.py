@@ -17,13 +17,14 @@ The first applicable change is the suggestion; the next ones are listed as alter
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..formats import get_format
 from ..policy.widening import input_format, wider
+from .thresholds import Thresholds
 
 # the op class of an op output, from the op's name (the tensor names of activations)
 OP_CLASS = {"linear": "matmul", "matmul": "matmul", "conv2d": "matmul", "cross_entropy": "loss",
@@ -32,20 +33,6 @@ OP_CLASS = {"linear": "matmul", "matmul": "matmul", "conv2d": "matmul", "cross_e
             "avg_pool2d": "pool", "max_pool2d": "pool", "pow": "transcendental",
             "exp": "transcendental", "log": "transcendental"}
 GRAD_KINDS = ("grad", "grad_scaled")
-@dataclass(frozen=True)
-class Thresholds:
-    """When a statistic counts as information lost (each settable: numprec advise --help)."""
-    underflow: float = 0.01    # underflow_frac: elements flushed to zero, per element
-    overflow: float = 0.0      # overflow_frac + saturated_frac: any is too many
-    stagnation: float = 0.10   # stagnation_frac of a weight's update
-    shadow_error: float = 1e-2  # the float64 shadow's relative error of an op
-    margin_bits: int = 1       # a suggested loss scale leaves 2^margin below the max
-
-    def check(self) -> "Thresholds":
-        for name, value in asdict(self).items():
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"threshold {name} must be a non-negative number, got {value!r}")
-        return self
 
 
 def evidence(table: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:

@@ -9,7 +9,7 @@ HELP = ("where a monitored run's policy loses information (underflow, overflow, 
 
 
 def add_arguments(parser) -> None:
-    from ..advise.rules import Thresholds
+    from ..advise.thresholds import Thresholds
     defaults = Thresholds()
     parser.add_argument("run", metavar="RUN_DIR", help="a run directory written by "
                         "`numprec train --monitor --out`")

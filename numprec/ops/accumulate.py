@@ -26,7 +26,6 @@ from ..codes import (C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, C
                      NCONFIG, NCOUNTS, NKEYS, NROLES, ORDER_CODE, ORDERS, SEQUENTIAL, SR,
                      STREAM_ACCUM)
 from ..formats import Format
-from ..kernels.jit import threads_for
 from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
 from .backend import entry_point
@@ -152,6 +151,7 @@ def round_result(values, plan, flags, backend):
     out = np.empty_like(flat)
     counts = np.zeros(NCOUNTS, dtype=np.int64)
     c = plan.config
+    from ..kernels.jit import threads_for  # numba loads on the first kernel call, not on import
     with threads_for(0):
         _backend.kernels(backend).round_into(flat, out, plan.out.kernel_params, c[C_MODE],
                                              bool(c[C_SAT]), bool(c[C_FTZ]), plan.keys[K_OUT], 0,

@@ -5,6 +5,16 @@ that numprec.kernels.jit.compile_scalars compiles once per target: numprec.kerne
 with numba.njit, numprec.kernels.gpu.scalars as CUDA device functions. Only the bit casts between
 float64 and int64 (f64_bits, bits_f64) are bound per target. Nothing here imports numba.
 """
-from . import accum, arith, flags, rng, rounding
+import importlib
 
-MODULES = (rounding, rng, arith, accum, flags)
+# The modules in the order compile_scalars binds them; each is imported when first asked for
+# (importing numprec reads the random generator's seed helpers only).
+_MODULE_NAMES = ("rounding", "rng", "arith", "accum", "flags")
+
+
+def __getattr__(name):
+    if name == "MODULES":
+        return tuple(importlib.import_module(f"{__name__}.{module}") for module in _MODULE_NAMES)
+    if name in _MODULE_NAMES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
