@@ -7,7 +7,8 @@ NAMEs: observation (what `make report` runs: two monitored, shadowed training ru
 then numprec report), adjust_precision (a fp16-amp run without loss scaling under
 --adjust-precision, and its report), study_rounding, study_error_accumulation,
 study_vanishing_gradients, study_loss_scaling, study_update_stagnation (numprec study NAME),
-bench_rounding, bench_matmul, bench_training, bench_monitor (numprec bench NAME). The GPU
+bench_rounding, bench_matmul, bench_training, bench_monitor, bench_startup (numprec bench
+NAME). The GPU
 report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
 Run from the repository root.
 """
@@ -45,6 +46,7 @@ REPORTS = {
     "bench_matmul": [(["bench", "matmul", "--out", "reports"], (0,))],
     "bench_training": [(["bench", "training", "--out", "reports"], (0,))],
     "bench_monitor": [(["bench", "monitor", "--out", "reports"], (0,))],
+    "bench_startup": [(["bench", "startup", "--out", "reports"], (0,))],
 }
 
 

@@ -101,7 +101,7 @@ def test_bench_unknown_name_is_a_clear_error(capsys):
     code, out, err = run(capsys, "bench", "roundnig")
     assert code == 2 and out == ""
     assert err == ("numprec: error: unknown benchmark 'roundnig'; valid benchmarks: rounding, "
-                   "matmul, training, monitor\n")
+                   "matmul, training, monitor, startup\n")
 
 
 def test_study_runs_a_study_by_name(capsys, monkeypatch, tmp_path):

@@ -5,30 +5,38 @@ Each kernel takes flat contiguous arrays; validation, allocation and reshaping h
 numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast) over every element,
 with the rounding mode compiled in as a constant (jit.by_mode: one specialisation per mode, which
 LLVM vectorises), then the general scalar kernel for the few elements outside the format's normal
-range. Flags are counted into `counts` (one slot per flag bit) when asked.
+range. Flags are counted into `counts` (one slot per flag bit) when asked. The fast pass is
+also specialised on the kind of format (fixed point or float) and on rounding or encoding, and the
+general pass on rounding or encoding: a call compiles only the branch it runs (a first call on an
+empty kernel cache compiles a third of the code).
 """
 import numpy as np
 from numba import prange
 
 from ...codes import COUNT_SLOT, KIND_FIXED, NCOUNTS, P_KIND, RNE, TALLY_UNENCODABLE
-from ..jit import by_mode, cpu_parallel_kernel, threads_for
+from ..jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
 
 _INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
-MODE = RNE  # the rounding mode of the fast pass: a compile-time constant in each FAST_PASS copy
+# Compile-time constants of each specialised copy (the values here are never run): the rounding
+# mode of the fast pass, whether the format is fixed point, whether the kernel encodes, whether
+# the general pass runs in parallel (its copies are also compiled serial or parallel).
+MODE = RNE
+FIXED = False
+ENCODE = False
+PARALLEL = False
 
 
-def _fast_pass(x, out, slow, P, key, offset, rbits, encode, want_flags, counts):
+def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
     """Fast pass over all elements in mode MODE; marks slow[i] where the general pass is needed.
     Returns how many elements are left for the general pass; adds the inexact and zeroed counts
     among the others to counts when want_flags (fixed point rounds small values to zero here; a
     float format's fast results are normal numbers or exact zeros). The counts are added here,
     not in Python: two numpy scalar updates per op cost more than the pass on small arrays."""
-    mode = MODE
+    mode, fixed, encode = MODE, FIXED, ENCODE
     s, lowest, highest, zero_sign = S.fast_path_limits(P)
-    fixed_limits = S.fixed_fast_limits(P)
-    fixed = P[P_KIND] == KIND_FIXED
+    fixed_limits = S.fixed_fast_limits(P) if fixed else (1.0, 1.0, 0.0, 0.0)  # folds away
     n_slow = 0
     n_inexact = 0
     n_zeroed = 0
@@ -57,10 +65,10 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, encode, want_flags, counts):
     return n_slow
 
 
-@cpu_parallel_kernel
-def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, encode, counts):
+def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, counts):
     """The general scalar kernel on the elements `index` that the fast pass left; adds their
     flags to counts. Returns how many elements have no bit pattern (encode only)."""
+    encode = ENCODE
     tallies = new_tallies(index.size)
     for chunk in prange(tallies.shape[0]):
         tally, start, stop = chunk_of(tallies, chunk, index.size)
@@ -86,12 +94,13 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
     with threads_for(x.size):
-        n_slow = FAST_PASS[mode]._fast_pass(x, out, slow, P, key, offset, rbits, encode,
-                                            want_flags, counts)
+        n_slow = _fast_pass_for(mode, P[P_KIND] == KIND_FIXED, encode)(
+            x, out, slow, P, key, offset, rbits, want_flags, counts)
         if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
-            bad = _general_pass(x, out, np.flatnonzero(slow), P, mode, saturate, ftz, key,
-                                offset, rbits, encode,
-                                counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
+            index = np.flatnonzero(slow)
+            bad = _general_pass_for(encode, index.size >= SMALL_WORK)(
+                x, out, index, P, mode, saturate, ftz, key, offset, rbits,
+                counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
     return int(bad)
 
 
@@ -119,4 +128,29 @@ def _decode_pass(bits, out, P):
         out[i] = S.decode_scalar(np.int64(bits[i]), P)
 
 
-FAST_PASS = by_mode({_fast_pass: cpu_parallel_kernel})
+_FAST_PASSES = {}  # (mode, fixed, encode) -> its copy of _fast_pass, made when first asked for
+
+
+def _fast_pass_for(mode, fixed, encode):
+    key = (int(mode), bool(fixed), bool(encode))
+    kernel = _FAST_PASSES.get(key)
+    if kernel is None:
+        kernel = _FAST_PASSES[key] = specialize({_fast_pass: cpu_parallel_kernel}, MODE=key[0],
+                                                FIXED=key[1], ENCODE=key[2])._fast_pass
+    return kernel
+
+
+_GENERAL_PASSES = {}  # (encode, parallel) -> its copy of _general_pass
+
+
+def _general_pass_for(encode, parallel):
+    """The general pass, serial for a few elements (most calls: it compiles in a second less than
+    the parallel one) and parallel for many (subnormal-heavy data), each compiled when first
+    used."""
+    key = (bool(encode), bool(parallel))
+    kernel = _GENERAL_PASSES.get(key)
+    if kernel is None:
+        jit = cpu_parallel_kernel if parallel else cpu_serial_kernel
+        kernel = _GENERAL_PASSES[key] = specialize({_general_pass: jit}, ENCODE=key[0],
+                                                   PARALLEL=key[1])._general_pass
+    return kernel

@@ -6,9 +6,11 @@ default.
     matmul     the accumulation models' rounded multiply-adds per second against NumPy's BLAS
     training   the engine's training step per precision preset, against PyTorch CPU
     monitor    the training step with and without a numprec.monitor.Monitor
+    startup    import numprec and the first kernel call in a fresh process (warm and empty cache)
 """
 BENCHMARKS = {"rounding": "numprec.studies.bench.rounding",
               "matmul": "numprec.studies.bench.matmul",
               "training": "numprec.studies.bench.training",
-              "monitor": "numprec.studies.bench.monitor"}
+              "monitor": "numprec.studies.bench.monitor",
+              "startup": "numprec.studies.bench.startup"}
 
