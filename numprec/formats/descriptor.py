@@ -129,6 +129,13 @@ class Format:
         return self.emin - self.mbits if self.subnormals else self.emin
 
     @property
+    def fits_float32(self) -> bool:
+        """Every value of the format (inf and NaN included) is a float32 value: at most 24
+        significand bits, emax <= 127, and no value finer than float32's 2^-149 (the ulp of
+        the lowest binade, emin - mbits)."""
+        return self.precision <= 24 and self.emax <= 127 and self.emin - self.mbits >= -149
+
+    @property
     def max(self) -> float:
         return math.ldexp(self.max_significand, self.emax - self.mbits)
 
@@ -240,6 +247,11 @@ class FixedPoint:
     @property
     def is_fixed(self) -> bool:
         return True
+
+    @property
+    def fits_float32(self) -> bool:
+        """Every value k * 2^-N (|k| <= 2^(M+N)) is a float32 value: at most 24 magnitude bits."""
+        return self.int_bits + self.frac_bits <= 24
 
     @property
     def container_bits(self) -> int:

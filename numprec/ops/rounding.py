@@ -8,7 +8,8 @@ from ..formats import FixedPoint
 from ..kernels.gpu import is_device_array
 from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
-from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
+from .validate import (as_float64, as_rounding_input, check_flags, check_format, check_mode,
+                       check_out, check_rbits)
 
 _CONTAINERS = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
 _DECODE_TABLES: dict = {}
@@ -24,9 +25,21 @@ def _options(fmt, mode, seed, rbits, flags):
     return fmt, code, rbits, key
 
 
-def _prepare(x, fmt, mode, seed, rbits, flags):
+def _prepare(x, fmt, mode, seed, rbits, flags, kernels):
+    """The checked options and the input array: float32 arrays stay float32 for the CPU kernels
+    (the GPU's take float64)."""
     fmt, code, rbits, key = _options(fmt, mode, seed, rbits, flags)
-    return fmt, code, rbits, as_float64(x), key
+    arr = as_rounding_input(x) if kernels.name == "cpu" else as_float64(x)
+    return fmt, code, rbits, arr, key
+
+
+def result_dtype(x_dtype, fmt) -> np.dtype:
+    """What round returns: float32 for float32 input when every value of the format is a
+    float32 value (fp32 and narrower, qM.N with M + N <= 24), float64 otherwise."""
+    return _FLOAT32 if x_dtype == _FLOAT32 and fmt.fits_float32 else _FLOAT64
+
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _shaped(out, like):
@@ -65,25 +78,42 @@ def _on_device(name, kernel_name, x, fmt, mode, saturate, ftz, seed, rbits, flag
 
 
 def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
-          backend=None):
-    """Round x to the format once, exactly; float64 in, float64 out (same shape).
+          backend=None, out=None):
+    """Round x to the format once, exactly (same shape). float64 out, or float32 out for
+    float32 input when every value of the format is a float32 value (result_dtype): float32
+    arrays are read as they are, never copied to float64.
 
     mode: rne, rna, rtz, rup, rdn, rto or sr (stochastic: a pure function of seed and element
     index; rbits=k uses k random bits). saturate clamps overflow to +-max; ftz flushes subnormal
-    results to signed zero; flags (a numprec.Flags) counts the exceptions raised.
+    results to signed zero; flags (a numprec.Flags) counts the exceptions raised. out: an array
+    of the result's shape and dtype (writeable, C-contiguous) to write into; it is returned.
     """
     if is_device_array(x):
+        if out is not None:
+            raise TypeError("round: out= takes host arrays; a device array's result is a new "
+                            "device array")
         return _on_device("round", "round_into", x, fmt, mode, saturate, ftz, seed, rbits, flags,
                           backend, np.float64)
-    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
+    kernels = _backend.kernels(backend)
+    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags, kernels)
+    dtype = result_dtype(x.dtype if isinstance(x, (np.ndarray, np.generic)) else _FLOAT64, fmt)
     flat = arr.reshape(-1)
-    out = np.empty_like(flat)
+    shaped = check_out(out, arr.shape, dtype) if out is not None else np.empty(arr.shape, dtype)
+    target = shaped.reshape(-1)  # a view (C-contiguous): the kernels write into it
+    # the CPU kernels write float32 or float64; the GPU's write float64, narrowed here (exactly:
+    # every value of the format is a float32 value)
+    # (and an out= that overlaps the input gets the result through a scratch array: the general
+    # pass reads inputs after the fast pass wrote its outputs)
+    direct = ((kernels.name == "cpu" or dtype == _FLOAT64)
+              and not (out is not None and np.may_share_memory(out, arr)))
+    kernel_out = target if direct else np.empty(flat.shape, dtype=np.float64)
     # the kernels add their counts (+=): straight into the Flags (monitors pass one per op)
     counts = flags.all if flags is not None else np.zeros(NCOUNTS, dtype=np.int64)
-    kernels = _backend.kernels(backend)
-    kernels.round_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz), key, 0,
-                       rbits, flags is not None, counts)
-    return _shaped(out, arr)
+    kernels.round_into(flat, kernel_out, fmt.kernel_params, code, bool(saturate), bool(ftz), key,
+                       0, rbits, flags is not None, counts)
+    if not direct:
+        target[...] = kernel_out
+    return out if out is not None else _shaped(target, arr)
 
 
 def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=None, flags=None,
@@ -93,12 +123,12 @@ def encode(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=No
         container = _CONTAINERS[check_format(fmt).container_bits]
         return _on_device("encode", "encode_into", x, fmt, mode, saturate, ftz, seed, rbits,
                           flags, backend, container)
-    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags)
+    kernels = _backend.kernels(backend)
+    fmt, code, rbits, arr, key = _prepare(x, fmt, mode, seed, rbits, flags, kernels)
     flat = arr.reshape(-1)
     # The kernels write the container type directly (no second pass over an int64 copy).
     out = np.empty(flat.shape, dtype=_CONTAINERS[fmt.container_bits])
     counts = np.zeros(NCOUNTS, dtype=np.int64)
-    kernels = _backend.kernels(backend)
     bad = kernels.encode_into(flat, out, fmt.kernel_params, code, bool(saturate), bool(ftz),
                               key, 0, rbits, flags is not None, counts)
     if bad:  # only NaN lacks a pattern (formats without NaN saturate inf)

@@ -40,6 +40,29 @@ def check_flags(flags):
     return flags
 
 
+def as_rounding_input(x, name: str = "x") -> np.ndarray:
+    """x for the rounding kernels: a float32 array as it is (C-contiguous; the kernels widen
+    each element exactly), anything else as as_float64 makes it."""
+    if isinstance(x, (np.ndarray, np.float32)) and x.dtype == np.float32:
+        return np.require(x, requirements="C")
+    return as_float64(x, name)
+
+
+def check_out(out, shape, dtype, name: str = "round") -> np.ndarray:
+    """`out=` of a rounding: a writeable C-contiguous ndarray of the result's shape and dtype."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: out must be a numpy array, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name}: out has shape {out.shape}, the result has shape "
+                         f"{tuple(shape)}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name}: out has dtype {out.dtype}, the result has dtype "
+                        f"{np.dtype(dtype)}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError(f"{name}: out must be a writeable C-contiguous array")
+    return out
+
+
 def as_float64(x, name: str = "x") -> np.ndarray:
     """Any real array-like as a float64 ndarray, refusing what cannot convert exactly."""
     if isinstance(x, np.ndarray):

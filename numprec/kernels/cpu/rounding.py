@@ -5,7 +5,10 @@ Each kernel takes flat contiguous arrays; validation, allocation and reshaping h
 numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast) over every element,
 with the rounding mode compiled in as a constant (jit.by_mode: one specialisation per mode, which
 LLVM vectorises), then the general scalar kernel for the few elements outside the format's normal
-range. Flags are counted into `counts` (one slot per flag bit) when asked. The fast pass is
+range. Flags are counted into `counts` (one slot per flag bit) when asked. Inputs are float64 or
+float32 (each element widened exactly in a register: no float64 copy of a float32 array), and
+rounded results go to float64 or, for a format whose values all fit, float32 outputs (an exact
+store). The fast pass is
 also specialised on the kind of format (fixed point or float) and on rounding or encoding, and the
 general pass on rounding or encoding: a call compiles only the branch it runs (a first call on an
 empty kernel cache compiles a third of the code).
@@ -43,15 +46,16 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
     for i in prange(x.size):
         rand = S.element_draw(key, offset + i, mode)
         if fixed:
-            value, ok, inexact = S.round_fast_fixed(x[i], mode, fixed_limits, rand, rbits)
+            value, ok, inexact = S.round_fast_fixed(np.float64(x[i]), mode, fixed_limits, rand,
+                                                    rbits)
             n_zeroed += ok & inexact & (value == 0.0)
             if encode:
                 out[i] = S.encode_fixed_fast(value, fixed_limits, P)
             else:
                 out[i] = value
         else:
-            value, ok, inexact = S.round_fast(x[i], mode, s, lowest, highest, zero_sign, rand,
-                                              rbits)
+            value, ok, inexact = S.round_fast(np.float64(x[i]), mode, s, lowest, highest,
+                                              zero_sign, rand, rbits)
             if encode:
                 out[i] = S.encode_normal(value, P)
             else:
@@ -74,7 +78,7 @@ def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, cou
         tally, start, stop = chunk_of(tallies, chunk, index.size)
         for j in range(start, stop):
             i = index[j]
-            value, flags = S.round_scalar(x[i], P, mode, saturate, ftz,
+            value, flags = S.round_scalar(np.float64(x[i]), P, mode, saturate, ftz,
                                           S.element_draw(key, offset + i, mode), rbits)
             if encode:
                 out[i] = S.encode_counted(value, P, tally)

@@ -3,7 +3,10 @@
     numprec bench rounding [--n 10000000] [--out reports]
 
 Every format, modes rne and sr, on N(0,1) float64 data (seeded), in one run: numprec, ml_dtypes
-casts, gfloat, pychop, numpy casts (fp16/fp32) and a plain memory copy. Slow peers are timed on a
+casts, gfloat, pychop, numpy casts (fp16/fp32) and a plain memory copy; and, for every format
+whose values fit float32, numprec on the same data as float32 (float32 out) against ml_dtypes'
+float32 round trip and a float32 copy, and numprec writing into a given array (out=) against
+np.copyto. Slow peers are timed on a
 subsample and reported per element. Also measures numprec's first-call latency from fresh processes
 with a cold and a warm kernel cache. Writes reports/bench_rounding.csv, bench_first_call.csv and
 bench_rounding.md (atomically).
@@ -50,10 +53,20 @@ def bench_numprec(x, fmt, mode, repeat):
     return best_time(lambda: numprec.round(x, fmt, mode, seed=1), repeat)
 
 
-def bench_ml_dtypes(x, dtype_name, repeat):
+def _ml_dtype(dtype_name):
     import ml_dtypes
-    dtype = np.float16 if dtype_name == "float16" else getattr(ml_dtypes, dtype_name)
+    return np.float16 if dtype_name == "float16" else getattr(ml_dtypes, dtype_name)
+
+
+def bench_ml_dtypes(x, dtype_name, repeat):
+    dtype = _ml_dtype(dtype_name)
     return best_time(lambda: x.astype(dtype), repeat)
+
+
+def bench_ml_dtypes_round_trip(x32, dtype_name, repeat):
+    """float32 -> the narrow type -> float32: what rounding float32 data costs with ml_dtypes."""
+    dtype = _ml_dtype(dtype_name)
+    return best_time(lambda: x32.astype(dtype).astype(np.float32), repeat)
 
 
 def bench_gfloat(x, info_name, mode):
@@ -87,6 +100,7 @@ def installed_peers() -> set:
 def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n)
+    x32 = x.astype(np.float32)
     small = x[:peer_n].copy()
     rows = []
     peers = installed_peers()
@@ -95,6 +109,8 @@ def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
                      "allocates its output, like numprec.round"))
     rows.append(_row("-", "-", "memcpy (np.copyto)", n,
                      best_time(lambda: np.copyto(out, x), repeat), "preallocated output"))
+    rows.append(_row("-", "-", "memcpy float32 (x32.copy)", n,
+                     best_time(lambda: x32.copy(), repeat), "the float32 data's copy"))
     for name in formats:
         fmt = numprec.get_format(name)
         progress(f"  {name}")
@@ -110,6 +126,18 @@ def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
                 note = "" if fmt.nan == "ieee" else "IEEE-style format of the same ebits/mbits"
                 rows.append(_row(name, mode, "pychop", peer_n, bench_pychop(small, fmt, mode),
                                  note))
+        numprec.round(x[:1000], name, out=out[:1000])
+        rows.append(_row(name, "rne", "numprec out=", n,
+                         best_time(lambda: numprec.round(x, name, out=out), repeat),
+                         "into a preallocated float64 array, like np.copyto"))
+        if fmt.fits_float32:
+            rows.append(_row(name, "rne", "numprec float32", n,
+                             bench_numprec(x32, name, "rne", repeat),
+                             "float32 in, float32 out"))
+            if ml_name:
+                rows.append(_row(name, "rne", "ml_dtypes float32 round trip", n,
+                                 bench_ml_dtypes_round_trip(x32, ml_name, repeat),
+                                 "astype(narrow).astype(float32)"))
         numprec.encode(x[:1000], name, saturate=True)
         rows.append(_row(name, "rne", "numprec encode", n,
                          best_time(lambda: numprec.encode(x, name, saturate=True), repeat),
@@ -160,6 +188,25 @@ def markdown(df, latency, n, notes):
             "" if vs_ml is None else f"{vs_ml:.1f}x",
             "" if enc_ml is None else f"{enc_ml:.1f}x",
             "" if not slow_peer else f"{get('rne', 'numprec') / slow_peer:.0f}x"]) + " |")
+    copy32 = rate[("-", "-", "memcpy float32 (x32.copy)")]
+    copyto = rate[("-", "-", "memcpy (np.copyto)")]
+    lines += ["", "## Float32 in, float32 out; and out=", "",
+              "The same data as float32, for every format whose values fit float32 (numprec "
+              "returns float32, no float64 copy); ml_dtypes' float32 round trip is "
+              "astype(narrow).astype(float32). `out=`: float64 data rounded into a preallocated "
+              f"float64 array. Float32 copy {copy32:.0f} M/s, np.copyto {copyto:.0f} M/s.", "",
+              "| format | numprec float32 | ml_dtypes float32 round trip | float32 / ml_dtypes |"
+              " float32 / float32 copy | numprec out= | out= / np.copyto |",
+              "|---|" + "---:|" * 6]
+    for fmt in dict.fromkeys(f for f in df.format if f != "-"):
+        get = lambda lib: rate.get((fmt, "rne", lib))
+        f32, trip, into = get("numprec float32"), get("ml_dtypes float32 round trip"), \
+            get("numprec out=")
+        cell = lambda v: "" if v is None else f"{v:,.1f}"
+        lines.append("| " + " | ".join([
+            fmt, cell(f32), cell(trip), "" if f32 is None or trip is None else f"{f32 / trip:.1f}x",
+            "" if f32 is None else f"{f32 / copy32:.2f}", cell(into),
+            "" if into is None else f"{into / copyto:.2f}"]) + " |")
     if latency is not None:
         lines += ["", "## First-call latency (fresh process: import numprec and round one array)",
                   "", "| cache | seconds |", "|---|---:|"]

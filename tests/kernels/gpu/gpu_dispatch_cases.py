@@ -160,6 +160,23 @@ def test_public_round_is_identical_on_both_backends(mode):
     assert results["cpu"][1] == results["gpu"][1]
 
 
+@pytest.mark.parametrize("mode", ["rne", "sr"])
+def test_public_round_of_float32_is_float32_and_identical_on_both_backends(mode):
+    with np.errstate(over="ignore"):  # the stress values beyond float32 become inf
+        x = gpu_parity.stress_inputs("bf16", 64, seed=6).astype(np.float32)
+    results = {}
+    for backend in ("cpu", "gpu"):
+        flags = numprec.Flags()
+        results[backend] = (numprec.round(x, "bf16", mode, seed=7, flags=flags,
+                                          backend=backend), flags)
+    assert results["gpu"][0].dtype == results["cpu"][0].dtype == np.float32
+    assert np.array_equal(results["cpu"][0].view(np.int32), results["gpu"][0].view(np.int32))
+    assert results["cpu"][1] == results["gpu"][1]
+    out = np.empty(64, dtype=np.float32)
+    assert numprec.round(x, "bf16", mode, seed=7, backend="gpu", out=out) is out
+    assert np.array_equal(out.view(np.int32), results["cpu"][0].view(np.int32))
+
+
 def test_public_encode_decode_on_gpu():
     codes = numprec.encode(X, "e4m3", backend="gpu")
     assert codes.dtype == np.uint8
