@@ -5,6 +5,7 @@ from numba import njit
 
 import numprec
 from numprec.codes import MODES, NCOUNTS, NFLAGS, P_MBITS, SR
+from numprec.kernels.cpu import rounding as cpu_rounding
 from numprec.kernels.cpu.scalars import S
 from numprec.kernels.scalar.rng import key_from_seed
 
@@ -60,3 +61,44 @@ def test_fast_pass_matches_general_kernel(fmt, mode):
     np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
     np.testing.assert_array_equal(flags.counts, counts[:NFLAGS])
     np.testing.assert_array_equal(flags.event_counts, counts[NFLAGS:])
+
+
+def _subnormal_range(fmt, n, seed):
+    """Inputs below the format's min normal: random ones, exact multiples and exact midpoints of
+    the subnormal quantum (ties), values just beside them, and float64 subnormals."""
+    rng = np.random.default_rng(seed)
+    top, quantum = fmt.min_normal, fmt.min_subnormal
+    k = rng.integers(0, 2 ** fmt.mbits + 1, size=n).astype(np.float64)
+    grid = k * quantum
+    ties = (k + 0.5) * quantum
+    pool = np.concatenate([rng.random(n) * top, grid, ties, np.nextafter(ties, 0.0),
+                           np.nextafter(ties, np.inf), np.nextafter(grid, 0.0),
+                           [5e-324, 2.2e-308, quantum / 2, quantum / 4, top, np.nextafter(top, 0)]])
+    return pool * np.where(rng.random(pool.size) < 0.5, -1.0, 1.0)
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "q3.4"], ids=str)  # floats
+@pytest.mark.parametrize("mode", MODES)
+def test_fast_pass_without_flags_rounds_subnormals_like_the_general_kernel(fmt, mode):
+    # without flags (and without ftz) the fast pass also rounds subnormal results itself
+    fmt = numprec.get_format(fmt)
+    x = np.concatenate([_subnormal_range(fmt, 4000, 3), _random_bits(4000, 4),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan]])
+    ref = np.empty_like(x)
+    _general_only(x, ref, fmt.kernel_params, MODES.index(mode), False, False,
+                  np.uint64(key_from_seed(7)), 62, np.zeros(NCOUNTS, dtype=np.int64))
+    # the first call finds many tiny elements, so the next ones take the SUBNORMAL copy of the
+    # fast pass; every call gives the general kernel's bits
+    for _ in range(2):
+        fast = numprec.round(x, fmt, mode, seed=7)
+        np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
+    if fmt.subnormals:
+        share = cpu_rounding._TINY_SHARE[(fmt.kernel_params, MODES.index(mode))]
+        assert share > cpu_rounding.SUBNORMAL_SHARE
+    for rbits in (1, 5):  # stochastic rounding with few random bits
+        if mode == "sr":
+            _general_only(x, ref, fmt.kernel_params, SR, False, False,
+                          np.uint64(key_from_seed(7)), rbits, np.zeros(NCOUNTS, dtype=np.int64))
+            for _ in range(2):
+                fast = numprec.round(x, fmt, "sr", seed=7, rbits=rbits)
+                np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
