@@ -16,8 +16,8 @@ empty kernel cache compiles a third of the code).
 import numpy as np
 from numba import prange
 
-from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_EMIN, P_KIND, P_MBITS, P_SUBNORMALS, RNE,
-                      TALLY_UNENCODABLE)
+from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_EMIN, P_KIND, P_MBITS, P_NBITS,
+                      P_SUBNORMALS, RNE, TALLY_UNENCODABLE)
 from ..jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
@@ -42,8 +42,8 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
     float format's fast results are normal numbers or exact zeros). The counts are added here,
     not in Python: two numpy scalar updates per op cost more than the pass on small arrays.
 
-    SUBNORMAL copies (float formats with subnormals, rounding without flags or ftz: see
-    _subnormal_fast) also round the inputs below the format's min normal here: a subnormal
+    SUBNORMAL copies (float formats with subnormals, without flags or ftz: see _subnormal_fast)
+    also round (or encode) the inputs below the format's min normal here: a subnormal
     result is k * 2^(emin - mbits), which is fixed-point rounding at that quantum
     (round_fast_fixed: the general kernel models fixed point the same way), with the input's
     sign on zero (none in fnuz)."""
@@ -73,17 +73,26 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
             xi = np.float64(x[i])
             value, ok, inexact = S.round_fast(xi, mode, s, lowest, highest, zero_sign, rand,
                                               rbits)
+            tiny = False
+            code = np.int64(0)
             if subnormal:
                 tiny = abs(xi) < min_normal and xi != 0.0  # (NaN compares false)
                 small, _, small_inexact = S.round_fast_fixed(xi, mode, sub_limits, rand, rbits)
-                if small == 0.0:  # round_fast_fixed's zero is +0: the sign is the input's
-                    small = -0.0 if xi < 0.0 and zero_sign != 0 else 0.0
+                # the result's sign is the input's, on zero too (+0 only in fnuz)
+                negative = xi < 0.0 and (small != 0.0 or zero_sign != 0)
+                if small == 0.0:  # round_fast_fixed's zero is +0
+                    small = -0.0 if negative else 0.0
+                if encode:  # k * 2^(emin - mbits) has the pattern sign | k (k = 2^mbits: the
+                    # min normal's pattern)
+                    code = np.int64(abs(small) * sub_limits[0]) | (
+                        np.int64(negative) << (P[P_NBITS] - 1))
                 value = small if tiny else value  # selects, not a branch: the loop vectorises
                 inexact = small_inexact if tiny else inexact
                 ok = ok or tiny
                 n_tiny += tiny
             if encode:
-                out[i] = S.encode_normal(value, P)
+                normal_code = S.encode_normal(value, P)
+                out[i] = code if tiny else normal_code
             else:
                 out[i] = value
         slow[i] = not ok
@@ -173,11 +182,11 @@ _TINY_SHARE = {}  # (kernel params, mode) -> the share of tiny elements of the l
 
 
 def _subnormal_fast(P, encode, want_flags, ftz) -> bool:
-    """Whether the fast pass rounds subnormal results too: a float format with subnormals, whose
-    quantum 2^(emin - mbits) is a normal float64 (not fp64), rounding (not encoding) without
-    flags (the general pass counts underflow and the subnormal events) and without ftz."""
-    return bool(P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] and not encode and not want_flags
-                and not ftz and P[P_EMIN] - P[P_MBITS] >= -1022)
+    """Whether the fast pass rounds (or encodes) subnormal results too: a float format with
+    subnormals, whose quantum 2^(emin - mbits) is a normal float64 (not fp64), without flags (the
+    general pass counts underflow and the subnormal events) and without ftz."""
+    return bool(P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] and not want_flags and not ftz
+                and P[P_EMIN] - P[P_MBITS] >= -1022)
 
 
 _FAST_PASSES = {}  # (mode, fixed, encode, subnormal) -> its copy of _fast_pass, made when first

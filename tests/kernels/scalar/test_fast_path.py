@@ -102,3 +102,18 @@ def test_fast_pass_without_flags_rounds_subnormals_like_the_general_kernel(fmt, 
             for _ in range(2):
                 fast = numprec.round(x, fmt, "sr", seed=7, rbits=rbits)
                 np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "q3.4"], ids=str)
+@pytest.mark.parametrize("mode", ["rne", "rtz", "rdn", "sr"])
+def test_fast_encode_without_flags_gives_the_general_kernels_patterns(fmt, mode):
+    # with flags the general kernel encodes every subnormal result; without, the fast pass does
+    fmt = numprec.get_format(fmt)
+    x = np.concatenate([_subnormal_range(fmt, 4000, 5), _random_bits(4000, 6), [0.0, -0.0]])
+    with_flags = numprec.encode(x, fmt, mode, seed=7, saturate=True, flags=numprec.Flags())
+    for _ in range(2):  # the second call takes the SUBNORMAL copy
+        fast = numprec.encode(x, fmt, mode, seed=7, saturate=True)
+        np.testing.assert_array_equal(fast, with_flags)
+    values = numprec.round(x, fmt, mode, seed=7, saturate=True)
+    np.testing.assert_array_equal(numprec.decode(fast, fmt).view(np.uint64),
+                                  values.view(np.uint64))
