@@ -6,8 +6,9 @@ Every format, modes rne and sr, on N(0,1) float64 data (seeded), in one run: num
 casts, gfloat, pychop, numpy casts (fp16/fp32) and a plain memory copy; and, for every format
 whose values fit float32, numprec on the same data as float32 (float32 out) against ml_dtypes'
 float32 round trip and a float32 copy, and numprec writing into a given array (out=) against
-np.copyto. Slow peers are timed on a
-subsample and reported per element. Also measures numprec's first-call latency from fresh processes
+np.copyto; every deterministic mode on N(0,1) data and on data with 30% of its elements in the
+format's subnormal range; and encode from float32 against ml_dtypes' cast from float32. Slow peers
+are timed on a subsample and reported per element. Also measures numprec's first-call latency from fresh processes
 with a cold and a warm kernel cache. Writes reports/bench_rounding.csv, bench_first_call.csv and
 bench_rounding.md (atomically).
 """
@@ -41,6 +42,23 @@ PEER_FORMATS = {
     "fp4_e2m1fn": ("float4_e2m1fn", "format_info_ocp_e2m1"),
 }
 NUMPY_CASTS = {"fp16": np.float16, "fp32": np.float32}
+DETERMINISTIC_MODES = tuple(mode for mode in numprec.MODES if mode != "sr")
+SUBNORMAL_SHARE = 0.3  # of the elements of the subnormal-heavy data
+
+
+def subnormal_heavy(x, fmt, rng):
+    """x with SUBNORMAL_SHARE of its elements (at random places) replaced by values drawn
+    log-uniformly between the format's smallest subnormal / 2 and its min normal, random signs:
+    results that are subnormal (or round to zero or to the min normal). None for a format without
+    subnormals (fixed point has none)."""
+    if fmt.is_fixed or not fmt.subnormals:
+        return None
+    low, high = np.log2(fmt.min_subnormal) - 1, np.log2(fmt.min_normal)
+    heavy = x.copy()
+    where = rng.random(x.size) < SUBNORMAL_SHARE
+    tiny = np.exp2(rng.uniform(low, high, int(where.sum())))
+    heavy[where] = np.where(rng.random(tiny.size) < 0.5, -tiny, tiny)
+    return heavy
 
 
 def _row(fmt, mode, library, n, seconds, note=""):
@@ -117,6 +135,14 @@ def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
         ml_name, gfloat_name = PEER_FORMATS.get(name, (None, None))
         ml_name = ml_name if "ml_dtypes" in peers else None
         gfloat_name = gfloat_name if "gfloat" in peers else None
+        heavy = subnormal_heavy(x, fmt, np.random.default_rng(1))
+        for mode in DETERMINISTIC_MODES[1:]:
+            rows.append(_row(name, mode, "numprec", n, bench_numprec(x, name, mode, repeat)))
+        for mode in DETERMINISTIC_MODES if heavy is not None else ():
+            rows.append(_row(name, mode, "numprec 30% subnormal", n,
+                             bench_numprec(heavy, name, mode, repeat),
+                             f"{SUBNORMAL_SHARE:.0%} of the elements in the subnormal range"))
+        del heavy
         for mode in ("rne", "sr"):
             rows.append(_row(name, mode, "numprec", n, bench_numprec(x, name, mode, repeat)))
             if gfloat_name:
@@ -145,6 +171,14 @@ def run(n, peer_n, repeat, formats, with_latency=True, progress=print):
         if ml_name:
             rows.append(_row(name, "rne", "ml_dtypes", n, bench_ml_dtypes(x, ml_name, repeat),
                              "astype from float64 (cast only, no decode back)"))
+        if fmt.fits_float32:
+            numprec.encode(x32[:1000], name, saturate=True)
+            rows.append(_row(name, "rne", "numprec encode float32", n,
+                             best_time(lambda: numprec.encode(x32, name, saturate=True), repeat),
+                             "bit patterns from float32 data"))
+            if ml_name:
+                rows.append(_row(name, "rne", "ml_dtypes from float32", n,
+                                 bench_ml_dtypes(x32, ml_name, repeat), "astype from float32"))
         if name in NUMPY_CASTS:
             dtype = NUMPY_CASTS[name]
             rows.append(_row(name, "rne", "numpy", n, best_time(lambda: x.astype(dtype), repeat),
@@ -207,6 +241,40 @@ def markdown(df, latency, n, notes):
             fmt, cell(f32), cell(trip), "" if f32 is None or trip is None else f"{f32 / trip:.1f}x",
             "" if f32 is None else f"{f32 / copy32:.2f}", cell(into),
             "" if into is None else f"{into / copyto:.2f}"]) + " |")
+    lines += ["", "## Every deterministic mode: N(0,1) and 30% subnormals", "",
+              "numprec's rounding against x.copy() of the same array, per mode: on the N(0,1) data, "
+              f"and (after the slash) on the same data with {SUBNORMAL_SHARE:.0%} of its elements "
+              "replaced by values in the format's subnormal range (log-uniform from half the "
+              "smallest subnormal to the min normal; none for fixed point and fp64, whose "
+              "subnormals are float64's own).", "",
+              "| format | " + " | ".join(DETERMINISTIC_MODES) + " | worst |",
+              "|---|" + "---:|" * (len(DETERMINISTIC_MODES) + 1)]
+    for fmt in dict.fromkeys(f for f in df.format if f != "-"):
+        cells, worst = [], []
+        for mode in DETERMINISTIC_MODES:
+            plain, heavy = rate.get((fmt, mode, "numprec")), rate.get(
+                (fmt, mode, "numprec 30% subnormal"))
+            ratios = [v / copy_rate for v in (plain, heavy) if v is not None]
+            worst += ratios
+            cells.append(" / ".join(f"{r:.2f}" for r in ratios))
+        lines.append(f"| {fmt} | " + " | ".join(cells) +
+                     f" | {min(worst):.2f} |" if worst else f"| {fmt} |" + " |" * (len(cells) + 1))
+    lines += ["", "## Encode: from float64 and from float32", "",
+              "numprec.encode (bit patterns in the format's container) against ml_dtypes' astype "
+              "from the same data.", "",
+              "| format | numprec encode | ml_dtypes | ratio | numprec encode float32 | "
+              "ml_dtypes from float32 | ratio |", "|---|" + "---:|" * 6]
+    for fmt in dict.fromkeys(f for f in df.format if f != "-"):
+        get = lambda lib: rate.get((fmt, "rne", lib))
+        cell = lambda v: "" if v is None else f"{v:,.1f}"
+        vals = [get("numprec encode"), get("ml_dtypes"), get("numprec encode float32"),
+                get("ml_dtypes from float32")]
+        if vals[1] is None and vals[3] is None:
+            continue
+        ratio = lambda a, b: "" if a is None or b is None else f"{a / b:.1f}x"
+        lines.append("| " + " | ".join([fmt, cell(vals[0]), cell(vals[1]),
+                                        ratio(vals[0], vals[1]), cell(vals[2]), cell(vals[3]),
+                                        ratio(vals[2], vals[3])]) + " |")
     if latency is not None:
         lines += ["", "## First-call latency (fresh process: import numprec and round one array)",
                   "", "| cache | seconds |", "|---|---:|"]
