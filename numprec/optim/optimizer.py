@@ -35,6 +35,7 @@ class Optimizer:
             self.add_param_group(group)
         self.state = {}
         self.step_count = 0
+        self.masks = {}  # param -> boolean mask (True: kept): pruned weights stay zero
 
     def add_param_group(self, group: dict) -> None:
         params = list(group["params"])
@@ -58,6 +59,22 @@ class Optimizer:
                     param.grad = None
                 else:
                     param.grad = np.zeros_like(param.grad)
+
+    def set_mask(self, param, mask) -> None:
+        """Keep `param` sparse: every stored update of it zeroes the weights where mask is False
+        (numprec.quant.sparsity makes masks), and the weight is masked now. mask=None removes
+        it."""
+        if not any(param is p for g in self.param_groups for p in g["params"]):
+            raise ValueError("set_mask: the tensor is not a parameter of this optimizer")
+        if mask is None:
+            self.masks.pop(param, None)
+            return
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != np.shape(param.data):
+            raise ValueError(f"set_mask: the mask must be a boolean array of the parameter's "
+                             f"shape {np.shape(param.data)}, got {mask.dtype} {mask.shape}")
+        self.masks[param] = mask.copy()
+        param.data = np.where(mask, param.data, 0.0)  # +0.0: exact in every format
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient."""
@@ -97,7 +114,11 @@ class Optimizer:
         return stored
 
     def store_weight(self, param, values: np.ndarray) -> None:
-        """The updated weight (float64 values) rounded once to the parameter's format."""
+        """The updated weight (float64 values) rounded once to the parameter's format (pruned
+        weights, where a mask is set, stored as zero)."""
+        mask = self.masks.get(param) if self.masks else None
+        if mask is not None:
+            values = np.where(mask, values, 0.0)
         if not observing():
             param.data = round_to(values, param.format, self._mode, self._seed())
             return
@@ -112,7 +133,8 @@ class Optimizer:
                                          for k, v in s.items()} for p, s in self.state.items()},
                 "param_groups": [{k: v for k, v in g.items() if k != "params"}
                                  for g in self.param_groups],
-                "step_count": self.step_count}
+                "step_count": self.step_count,
+                "masks": {index[id(p)]: m.copy() for p, m in self.masks.items()}}
 
     def load_state_dict(self, state: dict) -> None:
         params = [p for g in self.param_groups for p in g["params"]]
@@ -122,3 +144,5 @@ class Optimizer:
             group.update(saved)
         self.state = {params[int(i)]: dict(s) for i, s in state["state"].items()}
         self.step_count = state.get("step_count", 0)
+        self.masks = {params[int(i)]: np.asarray(m, dtype=np.bool_).copy()
+                      for i, m in state.get("masks", {}).items()}

@@ -1,0 +1,7 @@
+"""Quantization, block-scaled formats and sparsity, bit-exact (docs/quantization.md)."""
+from .mx import (MX_FORMATS, bfp_decode, bfp_encode, block_stats, e8m0_decode, mx_decode,
+                 mx_encode, mx_quantize, shared_exponents)
+from .nvfp4 import nvfp4_decode, nvfp4_encode, nvfp4_quantize
+from .sparsity import (apply_mask, compress_24, cubic_sparsity, decompress_24, magnitude_mask,
+                       nm_mask, sparsity_of, storage_bytes, threshold_mask, to_coo, to_csr,
+                       topk_mask)
