@@ -19,9 +19,11 @@ _FORMATS = {
     "fp6_e2m3fn": Format("fp6_e2m3fn", 2, 3, nan="none"),
     "fp4_e2m1fn": Format("fp4_e2m1fn", 2, 1, nan="none"),
 }
-_ALIASES = {"e4m3": "fp8_e4m3fn", "e5m2": "fp8_e5m2", "int8": "q7.0",
+_ALIASES = {"e4m3": "fp8_e4m3fn", "e5m2": "fp8_e5m2", "int8": "q7.0", "int4": "q3.0",
+            "uint8": "uq8.0",
             "float64": "fp64", "float32": "fp32", "float16": "fp16", "half": "fp16",
             "bfloat16": "bf16"}
+_INT_NAMES = ("int8", "int4", "uint8")  # integer aliases keep their own name, as int8 does
 _FIXED_RE = re.compile(r"^(u?)q(\d+)\.(\d+)$")
 
 
@@ -47,14 +49,14 @@ def get_format(spec) -> Format | FixedPoint:
     if not isinstance(spec, str):
         raise TypeError(f"format must be a name or a numprec.Format/FixedPoint, got "
                         f"{type(spec).__name__} {spec!r}")
-    key = spec.strip().lower()
-    key = _ALIASES.get(key, key)
+    spelled = spec.strip().lower()
+    key = _ALIASES.get(spelled, spelled)
     if key in _FORMATS:
         return _FORMATS[key]
     match = _FIXED_RE.match(key)
     if match:
         unsigned, int_bits, frac_bits = match.groups()
         return FixedPoint(int(int_bits), int(frac_bits), signed=not unsigned,
-                          name=None if spec != "int8" else "int8")
-    valid = ", ".join(list(_FORMATS) + list(_ALIASES)[:3]) + ", qM.N, uqM.N"
+                          name=spelled if spelled in _INT_NAMES else None)
+    valid = ", ".join(list(_FORMATS) + list(_ALIASES)[:5]) + ", qM.N, uqM.N"
     raise ValueError(f"unknown format {spec!r}; valid formats: {valid}")

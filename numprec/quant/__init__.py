@@ -5,3 +5,13 @@ from .nvfp4 import nvfp4_decode, nvfp4_encode, nvfp4_quantize
 from .sparsity import (apply_mask, compress_24, cubic_sparsity, decompress_24, magnitude_mask,
                        nm_mask, sparsity_of, storage_bytes, threshold_mask, to_coo, to_csr,
                        topk_mask)
+from .quantize import Quantized, dequantize, quantize
+from .observers import OBSERVERS, Observer, make_observer
+
+__all__ = ["MX_FORMATS", "bfp_decode", "bfp_encode", "block_stats", "e8m0_decode", "mx_decode",
+           "mx_encode", "mx_quantize", "shared_exponents",
+           "nvfp4_decode", "nvfp4_encode", "nvfp4_quantize",
+           "apply_mask", "compress_24", "cubic_sparsity", "decompress_24", "magnitude_mask",
+           "nm_mask", "sparsity_of", "storage_bytes", "threshold_mask", "to_coo", "to_csr",
+           "topk_mask",
+           "Quantized", "dequantize", "quantize", "OBSERVERS", "Observer", "make_observer"]

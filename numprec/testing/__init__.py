@@ -13,7 +13,8 @@ from .compare import (assert_bits_equal, assert_flags_per_element, bits_of, even
                       flag_counts)
 
 _STRATEGIES = ("bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
-               "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points")
+               "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points",
+               "quantizer_params")
 
 
 def __getattr__(name):

@@ -194,3 +194,29 @@ def fixed_points(*, max_bits=16):
 
 __all__ = ["bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
            "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points"]
+
+
+@st.composite
+def quantizer_params(draw, *, min_bits=2, max_bits=16, schemes=("symmetric", "asymmetric"),
+                     min_exponent=-40, max_exponent=40):
+    """(bits, signed, scheme, scale, zero_point): a valid combination for
+    numprec.quant.quantize. Symmetric: zero point 0 (signed) or 2^(bits-1) (unsigned);
+    asymmetric: any integer zero point in [qmin, qmax]. scale: a positive finite float64 in
+    [2^min_exponent, 2^max_exponent], a power of two, a float32 value, or any float there."""
+    bits = draw(st.integers(min_bits, max_bits))
+    signed = draw(st.booleans())
+    scheme = draw(st.sampled_from(schemes))
+    qmin, qmax = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    if scheme == "symmetric":
+        zero_point = 0 if signed else 1 << (bits - 1)
+    else:
+        zero_point = draw(st.integers(qmin, qmax))
+    lo, hi = math.ldexp(1.0, min_exponent), math.ldexp(1.0, max_exponent)
+    scale = draw(st.one_of(
+        st.integers(min_exponent, max_exponent).map(lambda e: math.ldexp(1.0, e)),
+        st.floats(lo, hi, width=32).map(float),
+        st.floats(lo, hi)))
+    return bits, signed, scheme, scale, zero_point
+
+
+__all__.append("quantizer_params")
