@@ -119,7 +119,8 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
             result = forward(*xs, **attrs)
     else:
         where = current_layer() if policy.layers else None  # per-layer passes need the layer
-        arith = OpArithmetic(policy.pass_for(op_class, "forward", where), formats, policy, states)
+        arith = OpArithmetic(policy.pass_for(op_class, "forward", where), formats, policy, states,
+                             op)
         roles = tuple(roles) + (None,) * (len(values) - len(roles))
         if watched:  # each cast that rounds counts into its own Flags
             in_fmts, cast_flags, xs = [], [], []
@@ -167,7 +168,7 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
         if spec is None:
             kb, g = None, grad
         else:
-            kb = OpArithmetic(spec, (out_fmt,), policy, states)
+            kb = OpArithmetic(spec, (out_fmt,), policy, states, op)
             with _counting(grad_flags):
                 g = kb.cast(grad, out_fmt, "grad_output" if roles and roles[0] else None)
         grads, grad_flag_list = [], []
@@ -180,6 +181,9 @@ def apply(op: str, op_class, forward, operands, *, roles=(), states=None, exact=
             with np.errstate(all="ignore"), _counting(flags):
                 gi = unbroadcast(rules[index](g, raw, *xs, k=kb, **attrs, **aux), xs[index].shape)
                 gi = np.asarray(gi, dtype=np.float64)
+                clipped = arith.clipped(roles[index]) if arith is not None else None
+                if clipped is not None:  # the clipped straight-through estimator
+                    gi = np.where(clipped, 0.0, gi)
                 if kb is not None and not (exact and contains(kb.out_fmt, kb.in_fmt)):
                     gi = kb.finish(gi)
                 # data movement may sum (repeated indices): its gradients are always rounded

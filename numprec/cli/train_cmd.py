@@ -15,8 +15,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", default="digits",
                         help="'digits' (8x8 digits) or a .npz with arrays images and labels")
     parser.add_argument("--policy", default="fp32",
-                        help="preset (fp64, fp32, fp16, fp16-amp, bf16-amp, fp8-hybrid) or a "
-                             ".toml/.json policy file; default fp32")
+                        help="preset (fp64, fp32, fp16, fp16-amp, bf16-amp, fp8-hybrid, "
+                             "int8-qat, mxfp8, mxfp4, nvfp4) or a .toml/.json policy file; "
+                             "default fp32")
     parser.add_argument("--steps", type=int, default=400, help="optimizer steps (default 400)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     parser.add_argument("--batch", type=int, default=32, help="batch size (default 32)")

@@ -20,10 +20,10 @@ _FORMATS = {
     "fp4_e2m1fn": Format("fp4_e2m1fn", 2, 1, nan="none"),
 }
 _ALIASES = {"e4m3": "fp8_e4m3fn", "e5m2": "fp8_e5m2", "int8": "q7.0", "int4": "q3.0",
-            "uint8": "uq8.0",
+            "uint8": "uq8.0", "int16": "q15.0", "int32": "q31.0",
             "float64": "fp64", "float32": "fp32", "float16": "fp16", "half": "fp16",
             "bfloat16": "bf16"}
-_INT_NAMES = ("int8", "int4", "uint8")  # integer aliases keep their own name, as int8 does
+_INT_NAMES = ("int8", "int4", "uint8", "int16", "int32")  # integer aliases keep their own name, as int8 does
 _FIXED_RE = re.compile(r"^(u?)q(\d+)\.(\d+)$")
 
 
@@ -58,5 +58,5 @@ def get_format(spec) -> Format | FixedPoint:
         unsigned, int_bits, frac_bits = match.groups()
         return FixedPoint(int(int_bits), int(frac_bits), signed=not unsigned,
                           name=spelled if spelled in _INT_NAMES else None)
-    valid = ", ".join(list(_FORMATS) + list(_ALIASES)[:5]) + ", qM.N, uqM.N"
+    valid = ", ".join(list(_FORMATS) + list(_ALIASES)[:7]) + ", qM.N, uqM.N"
     raise ValueError(f"unknown format {spec!r}; valid formats: {valid}")

@@ -11,7 +11,9 @@ This is the single place that decides how numbers are rounded, multiplied and su
 - other element-wise functions (exp, tanh, softmax, ...) are computed in float64 and rounded once
   (a fused-kernel model);
 - FP8 per-tensor scaling: GEMM operands are quantized as round(x * scale) with saturation and kept
-  dequantized (q * float32(1/scale), exact in float64).
+  dequantized (q * float32(1/scale), exact in float64);
+- integer, MX and NVFP4 fake quantization of GEMM operands (numprec.policy.quantized), and the
+  exact integer accumulation of a forward product whose operands are integer codes.
 
 Training runs many small products (a 32x64 by 64x256 matmul). OpenBLAS is multi-threaded; on a
 busy machine waking its thread pool costs milliseconds per call, far more than the work itself,
@@ -27,6 +29,7 @@ from .. import ops as _ops
 from ..formats import Format, get_format
 from .casting import FP32, FP64, WEAK, contains, counting, current_flags, round_to, widest
 from .policy import PROMOTE, Pass, Policy
+from .quantized import CASTS, integer_operands
 from .scaling import DelayedScaling, scale_from_amax
 from .streams import next_rounding_seed
 
@@ -81,19 +84,21 @@ class OpArithmetic:
     (input, accumulation and output formats, accumulation order and options, scaling, rounding
     mode), with the operations the op's forward and gradient rules compute with."""
 
-    __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "options", "scaling", "mode", "seed",
-                 "policy", "states", "wide_operand")
+    __slots__ = ("in_fmt", "acc_fmt", "out_fmt", "order", "options", "scaling", "ste", "mode",
+                 "seed", "policy", "states", "wide_operand", "op", "quantized")
 
-    def __init__(self, spec: Pass, operand_formats, policy: Policy, states=None):
+    def __init__(self, spec: Pass, operand_formats, policy: Policy, states=None, op: str = ""):
         self.in_fmt = widest(operand_formats) if spec.input == PROMOTE else get_format(spec.input)
         self.acc_fmt = self.in_fmt if spec.acc == PROMOTE else get_format(spec.acc)
         self.out_fmt = self.in_fmt if spec.output == PROMOTE else get_format(spec.output)
-        self.order, self.scaling = spec.order, spec.scaling
+        self.order, self.scaling, self.ste = spec.order, spec.scaling, spec.ste
         self.options = {name: value for name, value in (
             ("block", spec.block), ("fused_terms", spec.fused_terms),
             ("fused_width", spec.fused_width)) if value is not None}
         self.mode, self.seed, self.policy, self.states = policy.mode, policy.seed, policy, states
         self.wide_operand = False  # a Python number entered wider than the output format
+        self.op = op                # the op's name: where a quantized operand's blocks run
+        self.quantized = None       # role -> QuantizedOperand (integer, MX and NVFP4 casts)
 
     def round(self, x: np.ndarray, fmt) -> np.ndarray:
         """x rounded to fmt in the policy's mode (and stochastic-rounding streams)."""
@@ -127,6 +132,10 @@ class OpArithmetic:
     # --- products and sums ---------------------------------------------------------------------
     def matmul(self, a: np.ndarray, b: np.ndarray, add: np.ndarray | None = None) -> np.ndarray:
         """a @ b (+ add, an epilogue in the accumulator) rounded to the accumulation format."""
+        if self.scaling == "channel" and self.quantized:
+            exact = self._integer_matmul(a, b, add)
+            if exact is not None:
+                return exact
         if self.order == "fp64":
             product = float64_matmul(a, b)
         else:
@@ -172,9 +181,43 @@ class OpArithmetic:
             return self.mode in ("rne", "rna") and out.precision <= 26
         return name in ("add", "sub", "mul") and 2 * out.nbits <= 53  # fixed point: exact
 
-    # --- FP8 per-tensor scaling ----------------------------------------------------------------
+    def _integer_matmul(self, a, b, add):
+        """The forward product of integer codes: summed exactly (float64 holds every partial
+        sum while K * qmax^2 < 2^53), rounded to the accumulation format (an integer format
+        saturates and counts the overflow), then times both scales (+ bias) rounded once to the
+        output format. None when the operands are not both integer-quantized."""
+        parts = integer_operands(self.op, a, b, self.quantized)
+        if parts is None:
+            return None
+        qa, qb, scale = parts
+        qmax = 2.0 ** (self.in_fmt.nbits - 1)
+        if qa.shape[-1] * qmax * qmax >= 2.0 ** 53:
+            return None  # partial sums could round in float64: the generic path instead
+        acc = self.round(float64_matmul(qa, qb), self.acc_fmt)
+        seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
+        if add is None:
+            return np.asarray(_ops.mul(acc, scale, self.out_fmt, mode=self.mode, seed=seed,
+                                       flags=current_flags()))
+        return np.asarray(_ops.fma(acc, np.broadcast_to(scale, acc.shape), add, self.out_fmt,
+                                   mode=self.mode, seed=seed, flags=current_flags()))
+
+    def clipped(self, role) -> np.ndarray | None:
+        """Where a quantized operand clipped, when the Pass asks for the clipped
+        straight-through estimator (its gradient is zero there); None otherwise."""
+        if self.ste != "clipped" or not self.quantized or role not in self.quantized:
+            return None
+        return self.quantized[role].clipped
+
+    # --- FP8 per-tensor scaling; integer and block fake quantization ----------------------------
     def _scaled_cast(self, x: np.ndarray, role: str) -> np.ndarray:
         fmt = self.in_fmt
+        if self.scaling in CASTS:
+            seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
+            operand = CASTS[self.scaling](x, fmt, self.op, role, self.mode, seed)
+            if self.quantized is None:
+                self.quantized = {}
+            self.quantized[role] = operand
+            return operand.values
         if self.scaling == "delayed" and self.states is not None:
             key = (role, fmt.name)
             state = self.states.get(key)

@@ -20,7 +20,8 @@ A policy dict (the same keys in TOML or JSON):
 
 Pass fields: input, acc, output (format names or "promote"), order (fp64, sequential, pairwise,
 blocked, kahan, fused), block (blocked only), fused_terms and fused_width (fused only), scaling
-(none, current, delayed; matmul class only).
+(none, current, delayed, channel, mx, nvfp4; matmul class only; channel in forward passes only),
+ste (none, clipped; with channel, mx or nvfp4).
 """
 from __future__ import annotations
 
@@ -96,8 +97,9 @@ def _pass(fields: dict, base: Pass, where: str) -> Pass:
         raise TypeError(f"{where} must be a table of Pass fields, got {type(fields).__name__}")
     _reject_unknown(fields, PASS_FIELDS, where, "field")
     values = dict(fields)
-    if isinstance(values.get("scaling"), str) and values["scaling"].lower() == "none":
-        values["scaling"] = None
+    for name in ("scaling", "ste"):
+        if isinstance(values.get(name), str) and values[name].lower() == "none":
+            values[name] = None
     return replace(base, **values).validate(where)
 
 

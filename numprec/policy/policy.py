@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
 from ..codes import MODES, ORDERS
-from ..formats import get_format
+from ..formats import FixedPoint, get_format
 
 PROMOTE = "promote"
 
@@ -31,7 +31,10 @@ OP_CLASSES = MappingProxyType({
 })
 # Pass.order is one of numprec.codes.ORDERS: "fp64" (float64 BLAS / NumPy then one rounding, the
 # fast path and the default) or an accumulation model of numprec.matmul / numprec.sum.
-SCALINGS = (None, "current", "delayed")
+# scaling of GEMM operands: FP8 per-tensor ("current", "delayed"), or fake quantization into
+# integer codes per channel, OCP MX blocks or NVFP4 blocks (numprec.policy.quantized)
+SCALINGS = (None, "current", "delayed", "channel", "mx", "nvfp4")
+STES = (None, "clipped")  # the straight-through estimator of quantized operands: plain or clipped
 LOSS_SCALES = (None, "dynamic")
 
 
@@ -58,6 +61,7 @@ class Pass:
     fused_terms: int | None = None
     fused_width: int | None = None
     scaling: str | None = None
+    ste: str | None = None
 
     def validate(self, where: str) -> "Pass":
         for name in ("input", "acc", "output"):
@@ -77,13 +81,36 @@ class Pass:
                                  f"{self.order!r}")
         if self.scaling not in SCALINGS:
             raise ValueError(f"{where}.scaling: unknown scaling {self.scaling!r}; valid: "
-                             "none, current, delayed")
+                             "none, current, delayed, channel, mx, nvfp4")
         if self.scaling is not None and self.input == PROMOTE:
             raise ValueError(f"{where}: per-tensor scaling needs an explicit input format")
+        if self.ste not in STES:
+            raise ValueError(f"{where}.ste: unknown straight-through estimator {self.ste!r}; "
+                             "valid: none, clipped")
+        if self.ste is not None and self.scaling not in ("channel", "mx", "nvfp4"):
+            raise ValueError(f"{where}.ste applies to quantized operands (scaling channel, mx "
+                             f"or nvfp4), not scaling={self.scaling!r}")
+        if self.scaling in ("channel", "mx", "nvfp4"):
+            _check_quantized_input(self.scaling, get_format(self.input), where)
         return self
 
 
 PASS_FIELDS = tuple(f.name for f in fields(Pass))
+
+
+def _check_quantized_input(scaling: str, fmt, where: str):
+    """The element format each quantized scaling needs."""
+    if scaling == "channel":
+        if not (isinstance(fmt, FixedPoint) and fmt.frac_bits == 0 and fmt.signed):
+            raise ValueError(f"{where}: scaling='channel' needs a signed integer input format "
+                             f"(int8, int4, qM.0), got {fmt.name}")
+    elif scaling == "nvfp4":
+        if fmt.name != "fp4_e2m1fn":
+            raise ValueError(f"{where}: scaling='nvfp4' needs input format fp4_e2m1fn, got "
+                             f"{fmt.name}")
+    elif (isinstance(fmt, FixedPoint) and not fmt.signed) or fmt.nbits > 16:
+        raise ValueError(f"{where}: scaling='mx' needs a signed element format of at most 16 "
+                         f"bits, got {fmt.name}")
 
 
 def check_op_class(cls, where: str = "") -> str:
@@ -105,6 +132,10 @@ def _check_classes(table, where: str) -> dict:
         if spec.scaling is not None and cls != "matmul":
             raise ValueError(f"{where}.{cls}.scaling: per-tensor scaling applies to GEMM "
                              "operands, so only the matmul class can have it")
+        if spec.scaling == "channel" and where.endswith(".backward"):
+            raise ValueError(f"{where}.{cls}.scaling: integer codes ('channel') apply to the "
+                             "forward products; the backward pass runs on the dequantized "
+                             "values (quantization-aware training's straight-through estimator)")
     return table
 
 

@@ -7,6 +7,12 @@ low format with fp32 accumulation; exp, log, pow, sums, softmax, log_softmax, la
 losses in fp32; everything else in the widest format of its inputs) with fp32 master weights.
 fp8-hybrid: GEMM operands in E4M3 forward and E5M2 backward with delayed per-tensor scaling
 (Transformer Engine's HYBRID recipe), everything else in fp32, fp32 master weights.
+Quantization-aware training (numprec.policy.quantized; fp32 elsewhere, fp32 master weights, the
+straight-through estimator): int8-qat: forward GEMMs on int8 codes (weights per output channel,
+inputs per tensor, symmetric min-max scales) summed exactly in int32, backward in fp32.
+mxfp8: GEMM operands in OCP MX blocks of 32 along the reduction dimension, E4M3 elements
+forward and E5M2 backward. mxfp4: MXFP4 (E2M1 elements) forward, backward in fp32. nvfp4:
+NVFP4 (16 E2M1 elements, E4M3 block scales, a float32 tensor scale) forward, backward in fp32.
 """
 from __future__ import annotations
 
@@ -36,6 +42,12 @@ def _fp8_hybrid() -> Policy:
                   master="fp32", optimizer_state="fp32", loss_scale=None, amax_history_len=16)
 
 
+def _quantized(name: str, forward: Pass, backward: Pass = _FP32) -> Policy:
+    return Policy(name, default=_FP32, forward={"matmul": forward},
+                  backward={"matmul": backward}, master="fp32", optimizer_state="fp32",
+                  loss_scale=None)
+
+
 PRESETS = {
     "fp64": _uniform("fp64", "fp64", "fp64", master="fp64", optimizer_state="fp64"),
     "fp32": _uniform("fp32", "fp32", "fp32", master="fp32", optimizer_state="fp32"),
@@ -43,5 +55,10 @@ PRESETS = {
     "fp16-amp": _autocast("fp16-amp", "fp16", "dynamic"),
     "bf16-amp": _autocast("bf16-amp", "bf16", None),
     "fp8-hybrid": _fp8_hybrid(),
+    "int8-qat": _quantized("int8-qat", Pass("int8", "int32", "fp32", scaling="channel")),
+    "mxfp8": _quantized("mxfp8", Pass("fp8_e4m3fn", "fp32", "fp32", scaling="mx"),
+                        Pass("fp8_e5m2", "fp32", "fp32", scaling="mx")),
+    "mxfp4": _quantized("mxfp4", Pass("fp4_e2m1fn", "fp32", "fp32", scaling="mx")),
+    "nvfp4": _quantized("nvfp4", Pass("fp4_e2m1fn", "fp32", "fp32", scaling="nvfp4")),
 }
 DEFAULT_AUTOCAST = "fp16-amp"

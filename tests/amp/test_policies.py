@@ -12,7 +12,8 @@ from numprec.autodiff import NATIVE
 
 
 def test_presets_follow_their_descriptions():
-    assert set(PRESETS) == {"fp64", "fp32", "fp16", "fp16-amp", "bf16-amp", "fp8-hybrid"}
+    assert set(PRESETS) == {"fp64", "fp32", "fp16", "fp16-amp", "bf16-amp", "fp8-hybrid", "int8-qat",
+                            "mxfp8", "mxfp4", "nvfp4"}
     amp = get_policy("fp16-amp")
     assert amp.pass_for("matmul") == Pass("fp16", "fp32", "fp16")
     assert amp.pass_for("matmul", "backward") == Pass("fp16", "fp32", "fp16")

@@ -10,6 +10,8 @@ from numprec import FixedPoint, Format, get_format
     ("int8", (7, 0, True, 8), (-128.0, 127.0)),
     ("int4", (3, 0, True, 4), (-8.0, 7.0)),
     ("uint8", (8, 0, False, 8), (0.0, 255.0)),
+    ("int16", (15, 0, True, 16), (-32768.0, 32767.0)),
+    ("int32", (31, 0, True, 32), (-2.0 ** 31, 2.0 ** 31 - 1)),
 ])
 def test_integer_names(name, fields, limits):
     fmt = get_format(name)
