@@ -29,7 +29,7 @@ from .. import ops as _ops
 from ..formats import Format, get_format
 from .casting import FP32, FP64, WEAK, contains, counting, current_flags, round_to, widest
 from .policy import PROMOTE, Pass, Policy
-from .quantized import CASTS, integer_operands
+from .quantized import CASTS, INTEGER_SCALINGS, STATIC_SCALE, integer_operands
 from .scaling import DelayedScaling, scale_from_amax
 from .streams import next_rounding_seed
 
@@ -132,7 +132,7 @@ class OpArithmetic:
     # --- products and sums ---------------------------------------------------------------------
     def matmul(self, a: np.ndarray, b: np.ndarray, add: np.ndarray | None = None) -> np.ndarray:
         """a @ b (+ add, an epilogue in the accumulator) rounded to the accumulation format."""
-        if self.scaling == "channel" and self.quantized:
+        if self.scaling in INTEGER_SCALINGS and self.quantized:
             exact = self._integer_matmul(a, b, add)
             if exact is not None:
                 return exact
@@ -213,7 +213,8 @@ class OpArithmetic:
         fmt = self.in_fmt
         if self.scaling in CASTS:
             seed = next_rounding_seed(self.seed) if self.mode == "sr" else None
-            operand = CASTS[self.scaling](x, fmt, self.op, role, self.mode, seed)
+            static = self.states.get((role, STATIC_SCALE)) if self.states else None
+            operand = CASTS[self.scaling](x, fmt, self.op, role, self.mode, seed, static)
             if self.quantized is None:
                 self.quantized = {}
             self.quantized[role] = operand

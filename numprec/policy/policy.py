@@ -33,8 +33,9 @@ OP_CLASSES = MappingProxyType({
 # fast path and the default) or an accumulation model of numprec.matmul / numprec.sum.
 # scaling of GEMM operands: FP8 per-tensor ("current", "delayed"), or fake quantization into
 # integer codes per channel, OCP MX blocks or NVFP4 blocks (numprec.policy.quantized)
-SCALINGS = (None, "current", "delayed", "channel", "mx", "nvfp4")
-STES = (None, "clipped")  # the straight-through estimator of quantized operands: plain or clipped
+SCALINGS = (None, "current", "delayed", "channel", "tensor", "mx", "nvfp4")
+STES = (None, "clipped")
+_QUANTIZED = ("channel", "tensor", "mx", "nvfp4")  # the straight-through estimator of quantized operands: plain or clipped
 LOSS_SCALES = (None, "dynamic")
 
 
@@ -81,16 +82,16 @@ class Pass:
                                  f"{self.order!r}")
         if self.scaling not in SCALINGS:
             raise ValueError(f"{where}.scaling: unknown scaling {self.scaling!r}; valid: "
-                             "none, current, delayed, channel, mx, nvfp4")
+                             "none, current, delayed, channel, tensor, mx, nvfp4")
         if self.scaling is not None and self.input == PROMOTE:
             raise ValueError(f"{where}: per-tensor scaling needs an explicit input format")
         if self.ste not in STES:
             raise ValueError(f"{where}.ste: unknown straight-through estimator {self.ste!r}; "
                              "valid: none, clipped")
-        if self.ste is not None and self.scaling not in ("channel", "mx", "nvfp4"):
-            raise ValueError(f"{where}.ste applies to quantized operands (scaling channel, mx "
-                             f"or nvfp4), not scaling={self.scaling!r}")
-        if self.scaling in ("channel", "mx", "nvfp4"):
+        if self.ste is not None and self.scaling not in _QUANTIZED:
+            raise ValueError(f"{where}.ste applies to quantized operands (scaling channel, "
+                             f"tensor, mx or nvfp4), not scaling={self.scaling!r}")
+        if self.scaling in _QUANTIZED:
             _check_quantized_input(self.scaling, get_format(self.input), where)
         return self
 
@@ -100,9 +101,9 @@ PASS_FIELDS = tuple(f.name for f in fields(Pass))
 
 def _check_quantized_input(scaling: str, fmt, where: str):
     """The element format each quantized scaling needs."""
-    if scaling == "channel":
+    if scaling in ("channel", "tensor"):
         if not (isinstance(fmt, FixedPoint) and fmt.frac_bits == 0 and fmt.signed):
-            raise ValueError(f"{where}: scaling='channel' needs a signed integer input format "
+            raise ValueError(f"{where}: scaling={scaling!r} needs a signed integer input format "
                              f"(int8, int4, qM.0), got {fmt.name}")
     elif scaling == "nvfp4":
         if fmt.name != "fp4_e2m1fn":
@@ -132,9 +133,9 @@ def _check_classes(table, where: str) -> dict:
         if spec.scaling is not None and cls != "matmul":
             raise ValueError(f"{where}.{cls}.scaling: per-tensor scaling applies to GEMM "
                              "operands, so only the matmul class can have it")
-        if spec.scaling == "channel" and where.endswith(".backward"):
-            raise ValueError(f"{where}.{cls}.scaling: integer codes ('channel') apply to the "
-                             "forward products; the backward pass runs on the dequantized "
+        if spec.scaling in ("channel", "tensor") and where.endswith(".backward"):
+            raise ValueError(f"{where}.{cls}.scaling: integer codes ({spec.scaling!r}) apply to "
+                             "the forward products; the backward pass runs on the dequantized "
                              "values (quantization-aware training's straight-through estimator)")
     return table
 

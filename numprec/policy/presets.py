@@ -48,6 +48,42 @@ def _quantized(name: str, forward: Pass, backward: Pass = _FP32) -> Policy:
                   loss_scale=None)
 
 
+MX_ELEMENTS = {8: "fp8_e4m3fn", 6: "fp6_e2m3fn", 4: "fp4_e2m1fn"}  # MXFP8, MXFP6 (E2M3), MXFP4
+QUANT_KINDS = ("int", "mx", "nvfp4")
+
+
+def quantized_pass(kind: str = "int", bits: int = 8, granularity: str = "channel",
+                   ste=None) -> Pass:
+    """The forward matmul Pass of a quantized policy. kind "int": signed `bits`-bit integer
+    codes (2..16), granularity "channel" (weights per output channel) or "tensor", summed in
+    int32; "mx": OCP MX with the element of `bits` (8: E4M3, 6: E2M3, 4: E2M1); "nvfp4" (4)."""
+    if kind == "int":
+        if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 16:
+            raise ValueError(f"integer quantization needs bits in 2..16, got {bits!r}")
+        if granularity not in ("channel", "tensor"):
+            raise ValueError(f"unknown granularity {granularity!r}; valid: channel, tensor")
+        return Pass(f"q{bits - 1}.0", "int32", "fp32", scaling=granularity, ste=ste)
+    if kind == "mx":
+        if bits not in MX_ELEMENTS:
+            raise ValueError(f"MX elements have 8, 6 or 4 bits, got {bits!r}")
+        return Pass(MX_ELEMENTS[bits], "fp32", "fp32", scaling="mx", ste=ste)
+    if kind == "nvfp4":
+        if bits != 4:
+            raise ValueError(f"NVFP4 elements have 4 bits, got {bits!r}")
+        return Pass("fp4_e2m1fn", "fp32", "fp32", scaling="nvfp4", ste=ste)
+    raise ValueError(f"unknown quantization kind {kind!r}; valid: {', '.join(QUANT_KINDS)}")
+
+
+def quantized_policy(kind: str = "int", bits: int = 8, granularity: str = "channel",
+                     ste=None, name: str | None = None) -> Policy:
+    """A quantization-aware policy: forward GEMMs quantized (quantized_pass), everything else
+    and the backward pass in fp32, fp32 master weights."""
+    spec = quantized_pass(kind, bits, granularity, ste)
+    if name is None:
+        name = {"int": f"int{bits}-{granularity}", "mx": f"mxfp{bits}", "nvfp4": "nvfp4"}[kind]
+    return _quantized(name, spec)
+
+
 PRESETS = {
     "fp64": _uniform("fp64", "fp64", "fp64", master="fp64", optimizer_state="fp64"),
     "fp32": _uniform("fp32", "fp32", "fp32", master="fp32", optimizer_state="fp32"),

@@ -9,7 +9,9 @@ does. Where the blocks or channels run depends on the op and the operand's role:
 
 - "channel": integer codes of the Pass's input format (int8 = q7.0, int4, ...), symmetric,
   min-max scales (PyTorch's formulas, numprec.quant): per output channel for weights, per tensor
-  for inputs and gradients. The forward product then sums the integer codes exactly (int32
+  for inputs and gradients; "tensor": the same with one scale per weight tensor too. A layer's
+  scaling states may hold a calibrated static scale for an operand (key (role, STATIC_SCALE):
+  post-training quantization, numprec.training.ptq), used instead of the operand's min-max. The forward product then sums the integer codes exactly (int32
   accumulation, overflow saturating and counted) and multiplies the sum by the two scales with
   one correct rounding to the output format (bias added before that rounding, as an epilogue).
 - "mx": OCP MX blocks of 32 along the reduction dimension (E8M0 scales, the floor rule), the
@@ -28,7 +30,8 @@ from ..quant.mx import e8m0_decode, mx_decode, mx_encode
 from ..quant.nvfp4 import NVFP4_BLOCK, nvfp4_decode, nvfp4_encode
 from ..quant.observers import make_observer
 
-BLOCK_SCALINGS = ("channel", "mx", "nvfp4")
+QUANTIZED_SCALINGS = ("channel", "tensor", "mx", "nvfp4")
+STATIC_SCALE = "static-scale"  # the key of a calibrated scale in a layer's scaling states
 STES = (None, "clipped")
 
 # the reduction axis of each operand (blocks run along it); per-channel weights: the output axis
@@ -58,6 +61,29 @@ def _outside_limits(x, dq, lo, hi):
     return ((dq == hi) & (x > dq)) | ((dq == lo) & (x < dq))
 
 
+class StaticScale:
+    """A calibrated integer quantization step for one operand of one layer (post-training
+    quantization): q = R(x / step). Kept in the layer's scaling states beside FP8's delayed
+    scaling, and reported by the monitors the same way: `scale` is the multiplier 1 / step
+    (q = R(x * scale), FP8's convention), `amax` the calibrated range."""
+
+    __slots__ = ("step", "amax", "history")
+
+    def __init__(self, step: float, amax: float):
+        step = float(step)
+        if not (np.isfinite(step) and step > 0):
+            raise ValueError(f"a static quantization step must be positive and finite, got "
+                             f"{step!r}")
+        self.step, self.amax, self.history = step, float(amax), [float(amax)]
+
+    @property
+    def scale(self) -> float:
+        return 1.0 / self.step
+
+    def __repr__(self) -> str:
+        return f"StaticScale(step={self.step!r}, amax={self.amax!r})"
+
+
 class QuantizedOperand:
     """One fake-quantized operand: its dequantized values, the elements it clipped, and (for
     integer codes) the scale it was quantized with."""
@@ -68,15 +94,21 @@ class QuantizedOperand:
         self.values, self.clipped, self.scale = values, clipped, scale
 
 
-def integer_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperand:
-    """Symmetric integer fake quantization (min-max scales, per output channel for weights)."""
+def integer_cast(x, fmt, op: str, role: str, mode: str, seed, static=None,
+                 per_channel: bool = True) -> QuantizedOperand:
+    """Symmetric integer fake quantization: min-max scales (per output channel for weights when
+    per_channel), or the calibrated static scale."""
     if not isinstance(fmt, FixedPoint) or fmt.frac_bits != 0 or not fmt.signed:
-        raise ValueError(f"scaling='channel' needs a signed integer input format (int8, int4, "
+        raise ValueError(f"integer scaling needs a signed integer input format (int8, int4, "
                          f"qM.0), got {fmt.name}")
     bits = fmt.nbits
-    axis = CHANNEL_AXIS.get((op, role))
-    axis = None if axis is None or x.ndim < 2 else axis % x.ndim
-    scale, _ = make_observer("minmax", axis=axis).observe(x).qparams(bits, True, "symmetric")
+    if static is not None:
+        scale = np.float64(static.step)
+    else:
+        axis = CHANNEL_AXIS.get((op, role)) if per_channel else None
+        axis = None if axis is None or x.ndim < 2 else axis % x.ndim
+        scale, _ = make_observer("minmax", axis=axis).observe(x).qparams(bits, True,
+                                                                          "symmetric")
     qmin, qmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     with np.errstate(all="ignore"):
         r = np.asarray(div(x, scale, FixedPoint(bits + 2, 0), mode=mode, seed=seed))
@@ -86,7 +118,17 @@ def integer_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperan
     return QuantizedOperand(q * scale, clipped, scale)
 
 
-def mx_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperand:
+def tensor_cast(x, fmt, op: str, role: str, mode: str, seed, static=None) -> QuantizedOperand:
+    """Symmetric integer fake quantization with one scale per tensor."""
+    return integer_cast(x, fmt, op, role, mode, seed, static, per_channel=False)
+
+
+def channel_cast(x, fmt, op: str, role: str, mode: str, seed, static=None) -> QuantizedOperand:
+    """Symmetric integer fake quantization, weights per output channel."""
+    return integer_cast(x, fmt, op, role, mode, seed, static, per_channel=True)
+
+
+def mx_cast(x, fmt, op: str, role: str, mode: str, seed, static=None) -> QuantizedOperand:
     """OCP MX fake quantization in blocks of 32 along the reduction axis (floor rule)."""
     axis = REDUCTION_AXIS.get((op, role), -1) % x.ndim
     padded, n = _padded(x, axis, MX_BLOCK)
@@ -99,7 +141,7 @@ def mx_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperand:
     return QuantizedOperand(dq, clipped)
 
 
-def nvfp4_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperand:
+def nvfp4_cast(x, fmt, op: str, role: str, mode: str, seed, static=None) -> QuantizedOperand:
     """NVFP4 fake quantization in blocks of 16 along the reduction axis (TE's recipe)."""
     if fmt.name != "fp4_e2m1fn":
         raise ValueError(f"scaling='nvfp4' needs input format fp4_e2m1fn, got {fmt.name}")
@@ -115,7 +157,8 @@ def nvfp4_cast(x, fmt, op: str, role: str, mode: str, seed) -> QuantizedOperand:
     return QuantizedOperand(np.where(finite, dq, x), clipped)
 
 
-CASTS = {"channel": integer_cast, "mx": mx_cast, "nvfp4": nvfp4_cast}
+CASTS = {"channel": channel_cast, "tensor": tensor_cast, "mx": mx_cast, "nvfp4": nvfp4_cast}
+INTEGER_SCALINGS = ("channel", "tensor")
 
 
 def integer_operands(op: str, a, b, quantized: dict):
