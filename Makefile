@@ -35,7 +35,7 @@ report: $(VENV)/.installed-study
 
 # Every study into reports/ (STUDY_ARGS=--full for paper-quality sizes: longer, resumable).
 STUDIES    ?= rounding error-accumulation vanishing-gradients loss-scaling \
-              update-stagnation
+              update-stagnation quantization
 STUDY_ARGS ?=
 study: $(VENV)/.installed-study
 	for name in $(STUDIES); do \

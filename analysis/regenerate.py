@@ -6,7 +6,8 @@ document (each writes its files atomically).
 NAMEs: observation (what `make report` runs: two monitored, shadowed training runs into runs/,
 then numprec report), adjust_precision (a fp16-amp run without loss scaling under
 --adjust-precision, and its report), study_rounding, study_error_accumulation,
-study_vanishing_gradients, study_loss_scaling, study_update_stagnation (numprec study NAME),
+study_vanishing_gradients, study_loss_scaling, study_update_stagnation, study_quantization
+(numprec study NAME),
 bench_rounding, bench_matmul, bench_training, bench_monitor, bench_startup (numprec bench
 NAME). The GPU
 report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
@@ -42,6 +43,8 @@ REPORTS = {
                             (0,))],
     "study_update_stagnation": [(["study", "update-stagnation", "--out",
                                   "reports/study_update_stagnation"], (0,))],
+    "study_quantization": [(["study", "quantization", "--out", "reports/study_quantization"],
+                            (0,))],
     "bench_rounding": [(["bench", "rounding", "--out", "reports"], (0,))],
     "bench_matmul": [(["bench", "matmul", "--out", "reports"], (0,))],
     "bench_training": [(["bench", "training", "--out", "reports"], (0,))],

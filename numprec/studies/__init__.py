@@ -11,7 +11,8 @@ STUDIES = {"rounding": "numprec.studies.rounding",
            "error-accumulation": "numprec.studies.error_accumulation",
            "vanishing-gradients": "numprec.studies.vanishing_gradients",
            "loss-scaling": "numprec.studies.loss_scaling",
-           "update-stagnation": "numprec.studies.update_stagnation"}
+           "update-stagnation": "numprec.studies.update_stagnation",
+           "quantization": "numprec.studies.quantization"}
 
 
 def load_study(name: str):

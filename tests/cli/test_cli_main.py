@@ -117,7 +117,7 @@ def test_study_runs_a_study_by_name(capsys, monkeypatch, tmp_path):
     code, out, err = run(capsys, "study", "rouding")
     assert code == 2 and err == ("numprec: error: unknown study 'rouding'; valid studies: "
                                  "rounding, error-accumulation, vanishing-gradients, "
-                                 "loss-scaling, update-stagnation\n")
+                                 "loss-scaling, update-stagnation, quantization\n")
     code, out, err = run(capsys, "study", "rounding", "--quick", "--full")
     assert code == 2 and "--full" in err and len(err.strip().splitlines()) == 1
 
