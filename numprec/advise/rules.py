@@ -10,7 +10,8 @@ shadow error. Changes are tried in the order of their cost:
 2. stochastic rounding for the weight update (stagnation);
 3. one pass (forward or backward) of one op class of that layer one format wider;
 4. the whole op class one format wider (every layer);
-5. a block scale (per-block scaling: block formats, numprec.quant, come with their own issue).
+5. a block scale: the layer's GEMM operands in OCP MX blocks (a Pass with scaling="mx",
+   numprec.policy.quantized), which the what-if statistics `whatif_<F>_block_*` measure.
 
 The first applicable change is the suggestion; the next ones are listed as alternatives.
 """
@@ -120,7 +121,8 @@ def _widen(layer, op_class, phase, fmt_name, need, why):
 
 def _block_scale(layer, tensor):
     return dict(change="block_scale", layer=layer, tensor=tensor,
-                text="a per-block scale for this tensor (block formats: numprec.quant)")
+                text="a per-block scale for this tensor: its layer's matmul Pass with "
+                     "scaling='mx' (OCP MX blocks of 32, E8M0 scales)")
 
 
 def suggestions(problem: str, row, ctx: Context, thresholds: Thresholds) -> list:

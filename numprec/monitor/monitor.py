@@ -36,7 +36,7 @@ from .nonfinite import backward_reason, forward_reason, update_reason
 from .tables import exponent_table, tidy_table
 from .stats import (_EVENT_IS_FRAC, _EVENT_SLOTS, EVENT_STATS, NCOUNTS, STAT_INDEX, STATS,
                     VALUE_STATS, StatsKernel, fill_event_rows, update_delta)
-from .whatif import whatif_names, whatif_vector
+from .whatif import variants, whatif_names, whatif_vector
 
 KINDS = ("weight", "activation", "grad", "grad_scaled", "update", "state", "master", "run",
          "scale")
@@ -105,7 +105,7 @@ class Monitor:
         whatif = [whatif] if isinstance(whatif, str) else list(whatif or ())
         self.whatif = tuple(get_format(fmt) for fmt in whatif)  # unknown formats raise here
         self.stat_names = STATS + tuple(name for fmt in self.whatif
-                                        for scaled in (False, True)
+                                        for scaled in variants(fmt)
                                         for name in whatif_names(fmt, scaled))
         self._params = parameter_names(model)
         self._modules = list(model.named_modules())

@@ -8,6 +8,7 @@ from numprec import functional as F
 from numprec import nn, optim
 from numprec.amp import GradScaler, Pass, Policy, autocast, get_policy
 from numprec.monitor import KINDS, STATS, Monitor, whatif_names
+from numprec.quant import e8m0_decode, mx_encode, mx_quantize
 
 
 def r(x, fmt, saturate=False):
@@ -178,6 +179,21 @@ def test_what_if_statistics_equal_rounding_the_tensor_for_real():
     assert stat(table, "fc", "weight", "weight", name) == \
         np.count_nonzero((master != 0) & (q == 0)) / master.size
     assert name == "whatif_fp8_e4m3fn_scaled_underflow_frac"
+    # per block: MX blocks of 32 along the last axis, zero-padded, E8M0 floor scales
+    names = dict(zip(("underflow_frac", "overflow_frac", "clipping_frac", "rel_error",
+                      "sqnr_db"), whatif_names("e4m3", "block")))
+    width = master.shape[-1]
+    padded = np.pad(master, ((0, 0), (0, (-width) % 32)))
+    q = mx_quantize(padded, "e4m3")[:, :width]
+    codes, scales = mx_encode(padded, "e4m3")
+    limit = (448.0 * np.repeat(e8m0_decode(scales), 32, axis=1))[:, :width]
+    assert stat(table, "fc", "weight", "weight", names["underflow_frac"]) == \
+        np.count_nonzero((master != 0) & (q == 0)) / master.size
+    assert stat(table, "fc", "weight", "weight", names["clipping_frac"]) == \
+        np.count_nonzero(np.abs(master) > limit) / master.size
+    assert stat(table, "fc", "weight", "weight", names["rel_error"]) == pytest.approx(
+        np.linalg.norm(q - master) / np.linalg.norm(master), rel=1e-12)
+    assert "whatif_bf16_block_rel_error" in table["stat"].values
 
 
 def test_every_start_end_include_and_kinds_filter_what_is_recorded():
