@@ -74,7 +74,8 @@ def compute(settings: dict, out, seed: int, stream=None) -> dict:
     results["bits"] = results["bits"].astype(int)
     results["observer"] = results["observer"].fillna("")
     return {"results": results, "sparsity": table("sparsity"),
-            "sensitivity": table("sensitivity"), "summary": ex.summary(results)}
+            "sensitivity": table("sensitivity"), "summary": ex.summary(results),
+            "test_images": len(ex.digits(seed)["test_y"])}
 
 
 def _findings(tables) -> str:
@@ -89,9 +90,9 @@ def _findings(tables) -> str:
             if scheme in rows.index:
                 row = rows.loc[scheme]
                 qat = "" if pd.isna(row["qat"]) else f", QAT {row['qat']:.3f}"
-                said.append(f"{scheme}: PTQ {row['ptq_minmax']:.3f} (best observer "
-                            f"{row['best_observer'] or 'none needed'}: {row['ptq_best']:.3f})"
-                            f"{qat}")
+                best = (f" (best observer, {row['best_observer']}: {row['ptq_best']:.3f})"
+                        if row["best_observer"] and row["ptq_best"] > row["ptq_minmax"] else "")
+                said.append(f"{scheme}: PTQ {row['ptq_minmax']:.3f}{best}{qat}")
         lines.append(f"- {model.upper()}: " + "; ".join(said) + ".")
     sparsity = tables["sparsity"]
     for model, part in sparsity.groupby("model", sort=False):
@@ -111,9 +112,10 @@ def _findings(tables) -> str:
         worst = part.loc[part["drop"].idxmax()]
         lines.append(f"- {model.upper()}, {scheme} one layer at a time: {worst['layer']} "
                      f"costs the most ({100 * worst['drop']:+.1f} points).")
-    lines.append("- Accuracies are on the digits test split (297 images): one image is 0.34 "
-                 "points, so differences of a point or two between schemes are within the noise "
-                 "of one seed.")
+    images = int(tables["test_images"])
+    lines.append(f"- Accuracies are on the digits test split ({images} images): one image is "
+                 f"{100 / images:.2f} points, so differences of a point or two between schemes "
+                 "are within the noise of one seed.")
     return "\n".join(lines)
 
 
