@@ -1,5 +1,6 @@
 """Testing aids shipped with numprec: an exact reference oracle, a vectorized table oracle for
-exhaustive sweeps of small formats, and public hypothesis strategies.
+exhaustive sweeps of small formats, the exact MX block reference (numprec.testing.blocks), and
+public hypothesis strategies.
 
 The oracle needs only the standard library; the strategies need hypothesis, so they are imported
 on first use (`numprec.testing.strategies`, or any strategy name from this package).
@@ -11,10 +12,11 @@ from .oracle import (EVENT_NAMES, FLAG_NAMES, MODES, limits_of, reference_decode
 from .table import TableOracle, exhaustive_inputs
 from .compare import (assert_bits_equal, assert_flags_per_element, bits_of, event_flags,
                       flag_counts)
+from .blocks import reference_mx_block, reference_mx_decode, reference_shared_exponent
 
 _STRATEGIES = ("bit_patterns", "values", "ties", "near_ties", "subnormal_boundary",
                "overflow_boundary", "raw_float64s", "float64s_for", "formats", "fixed_points",
-               "quantizer_params")
+               "quantizer_params", "mx_edge_blocks")
 
 
 def __getattr__(name):
@@ -28,4 +30,5 @@ __all__ = ["reference_round", "reference_encode", "reference_decode", "reference
            "representable_values", "limits_of", "TableOracle", "exhaustive_inputs", "MODES",
            "FLAG_NAMES", "EVENT_NAMES", "strategies", "assert_bits_equal",
            "assert_flags_per_element", "bits_of", "event_flags", "flag_counts",
+           "reference_mx_block", "reference_mx_decode", "reference_shared_exponent",
            *_STRATEGIES]

@@ -220,3 +220,41 @@ def quantizer_params(draw, *, min_bits=2, max_bits=16, schemes=("symmetric", "as
 
 
 __all__.append("quantizer_params")
+
+
+@st.composite
+def mx_edge_blocks(draw, elem, *, block=32, allow_nonfinite=False):
+    """A block of `block` float64 values for an MX / block-floating-point encoder with element
+    format `elem`: its amax sits on a boundary a scale rule or an element rounding cares about
+    (a power of two, one float64 ulp either side of it, the element's max times a power of two
+    and just above it, float64's subnormals and its top binade) or anywhere, and the other
+    values spread below it (both signs, signed zeros, exact halves that are element ties, values
+    too small for the element); sometimes all zeros; with allow_nonfinite, NaN or inf inside."""
+    top = get_format(elem).max
+    k = draw(st.integers(-1074, 1023))
+    p = math.ldexp(1.0, max(k, -1074))
+    candidates = [p, float(np.nextafter(p, 0)), float(np.nextafter(p, np.inf))]
+    if -1074 <= k <= 1000:
+        candidates += [math.ldexp(top, k), float(np.nextafter(math.ldexp(top, k), np.inf)),
+                       math.ldexp(top, k) * 1.0625]
+    candidates += [5e-324, 1.7976931348623157e308]
+    kind = draw(st.sampled_from(("edge", "edge", "any", "zeros")))
+    if kind == "zeros":
+        sign = draw(st.sampled_from((0.0, -0.0)))
+        values = [sign] * block
+    else:
+        amax = draw(st.sampled_from(candidates)) if kind == "edge" else draw(
+            st.floats(min_value=5e-324, max_value=1.7976931348623157e308))
+        fractions = st.sampled_from((0.5, 0.75, 1 / 3, 2.0 ** -20, 0.0, 0.999999, 0.5625))
+        rest = [amax * draw(st.one_of(fractions, st.floats(0, 1))) for _ in range(block - 1)]
+        signs = draw(st.lists(st.booleans(), min_size=block, max_size=block))
+        values = [-v if neg else v for v, neg in zip([amax] + rest, signs)]
+        order = draw(st.permutations(range(block)))
+        values = [values[i] for i in order]
+    if allow_nonfinite and draw(st.booleans()):
+        values[draw(st.integers(0, block - 1))] = draw(st.sampled_from(
+            (math.nan, math.inf, -math.inf)))
+    return values
+
+
+__all__.append("mx_edge_blocks")

@@ -11,7 +11,7 @@ from numprec.quant.mx import (MX_FORMATS, NONFINITE_RULES, SCALE_RULES, bfp_deco
                               block_stats,
                               e8m0_decode, element_emax, mx_decode, mx_encode, mx_quantize,
                               shared_exponents)
-from numprec.testing.blocks import reference_mx_block, reference_mx_decode
+from numprec.testing import mx_edge_blocks, reference_mx_block, reference_mx_decode
 
 ELEMENTS = sorted(set(MX_FORMATS.values()))
 BLOCK = 8
@@ -94,6 +94,18 @@ def test_random_blocks_match_the_exact_reference(elem, data):
                                 st.lists(finite_floats, min_size=BLOCK, max_size=BLOCK)))
     rule = data.draw(st.sampled_from(SCALE_RULES))
     _check_block(block, elem, scale_rule=rule)
+
+
+@pytest.mark.parametrize("elem", ELEMENTS)
+@given(data=st.data())
+def test_public_edge_block_strategy_against_the_exact_reference(elem, data):
+    block = data.draw(mx_edge_blocks(elem, block=BLOCK, allow_nonfinite=True))
+    assert len(block) == BLOCK
+    options = dict(scale_rule=data.draw(st.sampled_from(SCALE_RULES)),
+                   scale_overflow=data.draw(st.sampled_from(["nan", "clamp"])))
+    if not all(math.isfinite(v) for v in block):
+        options["nonfinite"] = "nan-scale"
+    _check_block(block, elem, **options)
 
 
 @pytest.mark.parametrize("elem", ["fp8_e4m3fn", "fp8_e5m2", "fp4_e2m1fn", "q1.6"])
