@@ -13,7 +13,8 @@ import pandas as pd
 import numprec
 from numprec.data import load_digits, split_dataset
 from numprec.policy import get_policy, quantized_pass, quantized_policy
-from numprec.quant import apply_mask, cubic_sparsity, magnitude_mask, nm_mask, sparsity_of
+from numprec.quant import (apply_mask, cubic_sparsity, magnitude_mask, nm_mask, sparsity_of,
+                           storage_bytes)
 from numprec.training import build_model
 from numprec.training.loop import evaluate
 from numprec.training.ptq import gemm_layers, layer_sensitivity, post_training_quantize
@@ -25,6 +26,7 @@ INT_BITS = (8, 6, 4, 3, 2)
 SCHEMES = ([("int", b, "channel") for b in INT_BITS] + [("int", b, "tensor") for b in INT_BITS]
            + [("mx", 8, "block"), ("mx", 6, "block"), ("mx", 4, "block"), ("nvfp4", 4, "block")])
 OBSERVERS = ("minmax", "percentile", "mse", "kl")
+STORAGE_FORMATS = ("fp32", "bf16", "fp8_e4m3fn", "int8", "fp4_e2m1fn")
 LR = 3e-3
 
 
@@ -111,7 +113,9 @@ def sparsity_cell(model_name: str, target, steps: int, finetune: int, batch: int
                   calibration: int) -> pd.DataFrame:
     """Prune the fp32 model to `target` ("2:4" or a fraction) in one shot, and gradually while
     fine-tuning (`finetune` steps, cubic schedule, the optimizer keeping the masks); evaluate
-    each in fp32 and with int8 PTQ (per channel, min-max)."""
+    each in fp32 and with int8 PTQ (per channel, min-max); and the bytes the one-shot pruned
+    GEMM weights take dense, as CSR, COO and (where 2:4 sparse) the 2:4 layout, in each of
+    STORAGE_FORMATS (rows of table "storage"; the accuracies are table "sparsity")."""
     structured = target == "2:4"
     sparsity = 0.5 if structured else float(target)
     model, optimizer, _, data = trained(model_name, steps, batch, seed)
@@ -134,6 +138,18 @@ def sparsity_cell(model_name: str, target, steps: int, finetune: int, batch: int
     for name, mask in _prune(model, sparsity, structured).items():  # one shot
         modules[name].weight.data[...] = apply_mask(dense[name], mask)
     record("one-shot")
+    storage = []
+    for fmt in STORAGE_FORMATS:  # the pruned GEMM weights' bytes in each layout
+        totals = {"dense": 0, "csr": 0, "coo": 0, "2:4": 0}
+        for name in dense:
+            weight = modules[name].weight.data
+            sizes = storage_bytes(weight.reshape(weight.shape[0], -1), fmt)
+            for layout in totals:
+                totals[layout] = (None if totals[layout] is None or sizes[layout] is None
+                                  else totals[layout] + sizes[layout])
+        storage.append(dict(model=model_name, target=str(target), sparsity=sparsity,
+                            format=fmt, **{f"{k}_bytes": (np.nan if v is None else v)
+                                           for k, v in totals.items()}))
     for name in dense:  # back to the dense weights, then prune gradually while training
         modules[name].weight.data[...] = dense[name]
     rng_seed = seed + 1
@@ -147,7 +163,8 @@ def sparsity_cell(model_name: str, target, steps: int, finetune: int, batch: int
         train_steps(model, optimizer, fp32, data, min(chunk, finetune - start), batch,
                     rng_seed + start)
     record("gradual + fine-tune")
-    return pd.DataFrame(rows)
+    return pd.concat([pd.DataFrame(rows).assign(table="sparsity"),
+                      pd.DataFrame(storage).assign(table="storage")], ignore_index=True)
 
 
 def sensitivity_cell(model_name: str, steps: int, batch: int, seed: int,

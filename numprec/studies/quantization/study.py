@@ -60,8 +60,9 @@ def compute(settings: dict, out, seed: int, stream=None) -> dict:
         else:
             frame = ex.sparsity_cell(model, cell[2], steps, settings["finetune"], batch, seed,
                                      calib)
-        return frame.assign(table="sensitivity" if kind == "sensitivity" else
-                            "sparsity" if kind == "sparsity" else "results")
+        if kind == "sparsity":
+            return frame  # its rows name their table (sparsity, storage)
+        return frame.assign(table="sensitivity" if kind == "sensitivity" else "results")
 
     parts = pd.concat(run_cells(_cells(settings), run, out, signature, f"{NAME}: cells",
                                 stream), ignore_index=True)
@@ -75,6 +76,7 @@ def compute(settings: dict, out, seed: int, stream=None) -> dict:
     results["observer"] = results["observer"].fillna("")
     return {"results": results, "sparsity": table("sparsity"),
             "sensitivity": table("sensitivity"), "summary": ex.summary(results),
+            "storage": table("storage"),
             "test_images": len(ex.digits(seed)["test_y"])}
 
 
@@ -147,6 +149,12 @@ optimizer), evaluated in fp32 and with int8 PTQ.""")
     report.figure(fig, "sensitivity", "Accuracy drop with one layer quantized", data)
     report.heading("Summary")
     report.table(tables["summary"], "summary", digits=4)
+    report.heading("Memory of the pruned weights")
+    report.text("Bytes of all GEMM weights after one-shot pruning, per storage format: dense "
+                "(packed at the format's width), CSR and COO (scipy.sparse, int32 indices) and "
+                "the 2:4 compressed layout (kept values plus 2-bit positions; only where the "
+                "weights are 2:4 sparse and rows hold a multiple of 8).")
+    report.table(tables["storage"], "storage")
     report.heading("Calibration observers (PTQ)")
     ptq = tables["results"]
     observers = ptq[(ptq["method"] == "PTQ") & (ptq["observer"] != "")]
@@ -157,6 +165,7 @@ optimizer), evaluated in fp32 and with int8 PTQ.""")
     report.data(tables["results"], "results")
     report.data(tables["sparsity"], "sparsity")
     report.data(tables["sensitivity"], "sensitivity")
+    report.data(tables["storage"], "storage")
     report.text("`data/results.csv`: one row per model, method (fp32, PTQ, QAT), scheme and "
                 "observer; `data/sparsity.csv`: one row per model, target sparsity, pruning "
                 "method and precision, with the measured sparsity; `data/sensitivity.csv`: one "
