@@ -12,7 +12,14 @@ On a machine with a CUDA GPU (about 5 minutes on one H200):
    bytes (the memory-bandwidth ceiling; target >= 50%), with and without flag counting, and the
    speed-up over the CPU kernels (kernel alone, and through numprec.round with the copies);
 3. per-step matmul throughput: rounded steps (s = round(s + a*b)) per second for the tiled
-   sequential, blocked and fused orders, against the CPU kernels on the same problem.
+   sequential, blocked and fused orders, against the CPU kernels on the same problem;
+4. quantization (numprec.kernels.gpu.quant, intmatmul): parity of quantize (every mode, zero
+   point before and after rounding, per tensor / channel / group) with numprec.quant.quantize,
+   of MX encode (every MX element format and scale rule) with numprec.quant.mx_encode, and of
+   the int matmul with exact integers; GB/s of quantize and MX encode on 2^26 float32 elements
+   (bytes read + written, against the d2d copy) and int8 matmul TOPS at 4096^3. Each of these
+   runs guarded: a kernel that raises is reported (a parity row with the error, counted as a
+   mismatch; a throughput row with the error) and the rest still runs.
 Writes results.json, parity.csv, throughput.csv and summary.md to --out; exits 1 on any parity
 mismatch. --quick uses tiny sizes (it is what CI runs under the CUDA simulator, where timings
 mean nothing and are reported as such); under the simulator --quick is implied.
@@ -37,6 +44,8 @@ SIZES = {  # full run / quick run
     "round": (1 << 20, 24), "arith": (1 << 18, 16), "decode": (1 << 16, 64),
     "matmul": ((96, 80, 300), (5, 5, 9)), "reduce": ((512, 200), (4, 7)),
     "bandwidth": (1 << 27, 256), "cpu_round": (1 << 24, 256), "perf_matmul": (512, 8),
+    "quantize": (1 << 18, 24), "mx_blocks": (1 << 13, 2), "int_matmul": (4, 1),
+    "quant_bandwidth": (1 << 26, 256), "perf_int_matmul": (4096, 8),
 }
 QUICK_FORMATS = ("bf16", "fp8_e4m3fn", "q3.4")
 
@@ -81,6 +90,57 @@ def parity_checks(kernels, quick: bool):
     for order in KERNEL_ORDERS:
         for mode in ("rne",) if quick else ("rne", "sr"):
             yield ga.check_reduce(kernels, order, mode, x, y, acc="bf16", out="fp16", seed=5)
+    yield from quant_parity_checks(quick)
+
+
+def _failed(kernel, label, error):
+    """A parity row for a check whose kernel raised: reported, and counted as a mismatch."""
+    from numprec.testing.parity import Parity
+    return Parity(kernel, label, "-", {}, 0, 1, f"ERROR {type(error).__name__}: {error}"[:500])
+
+
+def _guarded(kernel, label, check):
+    try:
+        return check()
+    except Exception as error:  # noqa: BLE001 (report any failure, go on with the rest)
+        return _failed(kernel, label, error)
+
+
+def quant_parity_checks(quick: bool):
+    """The GPU quantization kernels against the CPU (numprec.testing.parity_quant), guarded:
+    a kernel that fails to import, compile or run gives one failed row and the rest runs."""
+    try:
+        from numprec.kernels.gpu import intmatmul as gpu_intmatmul
+        from numprec.kernels.gpu import quant as gpu_quant
+        from numprec.testing import parity_quant as pq
+    except Exception as error:  # noqa: BLE001
+        for kernel in ("quantize", "mx_encode", "int_matmul"):
+            yield _failed(kernel, "import", error)
+        return
+    pick = 1 if quick else 0
+    step = 3 if quick else 1
+    n = SIZES["quantize"][pick]
+    for i, (options, recipe) in enumerate(_every(pq.quantize_cases(), step)):
+        yield _guarded("quantize", f"int{options['bits']}", lambda: pq.check_quantize(
+            gpu_quant, pq.quantize_case_inputs(recipe, n, seed=i), seed=100 + i, **options))
+    nblocks = SIZES["mx_blocks"][pick]
+    for i, (elem, options) in enumerate(_every(pq.mx_cases(), step)):
+        block = options.get("block", 32)
+        dtype = np.float32 if i % 2 else np.float64
+        yield _guarded("mx_encode", elem, lambda: pq.check_mx(
+            gpu_quant, pq.mx_blocks(elem, nblocks, block, seed=i, dtype=dtype), elem,
+            **options))
+    grow = SIZES["int_matmul"][pick]
+    for i, (a_dtype, b_dtype, (m, n_, k), extremes, options) in enumerate(
+            _every(pq.int_matmul_cases(), step)):
+        g = 1 if any(np.ndim(v) for v in options.values()) else grow  # (zero points of a shape)
+        shape = (m * g, n_ * g, k * g * g)
+        yield _guarded("int_matmul", f"{np.dtype(a_dtype).name}x{np.dtype(b_dtype).name}",
+                       lambda: pq.check_int_matmul(
+                           gpu_intmatmul, pq.int_operands(shape[0::2], a_dtype, seed=i,
+                                                          extremes=extremes),
+                           pq.int_operands(shape[2:0:-1], b_dtype, seed=i + 1,
+                                           extremes=extremes), **options))
 
 
 class Timer:
@@ -233,6 +293,90 @@ def matmul_throughput(quick: bool, timer: Timer):
     return rows
 
 
+def _quant_rows(kind, measure):
+    """Rows of one guarded throughput measurement: its rows, or one row naming the error."""
+    try:
+        return measure()
+    except Exception as error:  # noqa: BLE001 (report the failure, go on with the rest)
+        return [dict(kind=kind, format="-", mode="-", n=0, seconds=float("nan"),
+                     error=f"{type(error).__name__}: {error}"[:500])]
+
+
+def quant_throughput(quick: bool, timer: Timer, copy_gb_per_s: float):
+    """GB/s (bytes read + written) of quantize and MX encode on device-resident float32 data,
+    against the d2d copy's GB/s, and int matmul TOPS (2 m n k integer ops per second)."""
+    from numba import cuda
+    from numprec.codes import MODE_CODE, NCOUNTS, SR_MAX_BITS, STREAM_ARITH, STREAM_ROUND
+    from numprec.formats import FixedPoint, get_format
+    from numprec.kernels.scalar.rng import key_from_seed
+    pick = 1 if quick else 0
+    n = SIZES["quant_bandwidth"][pick]
+    repeat = 1 if quick else 10
+    x = (np.random.default_rng(0).standard_normal(n) * 3).astype(np.float32)
+    d_x = cuda.to_device(x)
+
+    def quantize_rows():
+        from numprec.kernels.gpu import quant as gq
+        d_q = cuda.device_array(n, dtype=np.int8)
+        P_div, P_add = FixedPoint(10, 0).kernel_params, FixedPoint(11, 0).kernel_params
+        rows = []
+        channels = min(1024, n // 4)
+        for mode, label, layout, params in (
+                ("rne", "per tensor", gq.param_layout((n,)), 1),
+                ("sr", "per tensor", gq.param_layout((n,)), 1),
+                ("rne", f"per channel ({channels})",
+                 gq.param_layout((n // channels, channels), 1), channels)):
+            key = key_from_seed(1, STREAM_ARITH["div"]) if mode == "sr" else 0
+            scale, zp = np.full(params, 0.02), np.zeros(params, dtype=np.int64)
+            seconds = timer(lambda: gq.quantize_into(
+                d_x, d_q, scale, zp, layout, P_div, P_add, MODE_CODE[mode], False, key, 0,
+                SR_MAX_BITS, -128, 127), repeat)
+            moved = 5 * n  # float32 read, int8 written
+            rows.append(dict(kind="quantize kernel", format=f"int8 {label}", mode=mode, n=n,
+                             seconds=seconds, gb_per_s=moved / seconds / 1e9,
+                             fraction_of_copy=moved / seconds / 1e9 / copy_gb_per_s))
+        return rows
+
+    def mx_rows():
+        from numprec.kernels.gpu import quant as gq
+        d_codes = cuda.device_array(n, dtype=np.uint8)
+        d_scales = cuda.device_array(n // 32, dtype=np.uint8)
+        counts = np.zeros(NCOUNTS, dtype=np.int64)
+        rows = []
+        for elem, rule, mode in (("fp8_e4m3fn", "floor", "rne"), ("fp8_e4m3fn", "rceil", "rne"),
+                                 ("fp4_e2m1fn", "floor", "rne"), ("fp4_e2m1fn", "floor", "sr")):
+            key = key_from_seed(1, STREAM_ROUND) if mode == "sr" else 0
+            seconds = timer(lambda: gq.mx_encode_into(
+                d_x, d_codes, d_scales, 32, get_format(elem), rule, "nan", "nan-scale", 8,
+                MODE_CODE[mode], key, SR_MAX_BITS, False, counts), repeat)
+            moved = 4 * n + n + n // 32  # float32 read, codes and scales written
+            rows.append(dict(kind="mx_encode kernel", format=f"{elem} {rule}", mode=mode, n=n,
+                             seconds=seconds, gb_per_s=moved / seconds / 1e9,
+                             fraction_of_copy=moved / seconds / 1e9 / copy_gb_per_s))
+        return rows
+
+    def int_matmul_rows():
+        from numprec.kernels.gpu import intmatmul as gi
+        size = SIZES["perf_int_matmul"][pick]
+        rng = np.random.default_rng(1)
+        d_a = cuda.to_device(rng.integers(-128, 128, size * size).astype(np.int8))
+        d_b = cuda.to_device(rng.integers(-128, 128, size * size).astype(np.int8))
+        d_out = cuda.device_array(size * size, dtype=np.int32)
+        rows = []
+        for overflow in ("wrap", "saturate"):
+            seconds = timer(lambda: gi.int_matmul_into(d_a, d_b, 0, 0, 1, size, size, size, 32,
+                                                       overflow == "saturate", d_out),
+                            1 if quick else 3)
+            ops = 2 * size ** 3
+            rows.append(dict(kind="int_matmul kernel", format="int8 x int8 -> int32",
+                             mode=overflow, n=ops, seconds=seconds, tops=ops / seconds / 1e12))
+        return rows
+
+    return (_quant_rows("quantize kernel", quantize_rows) + _quant_rows("mx_encode kernel",
+                                                                         mx_rows)
+            + _quant_rows("int_matmul kernel", int_matmul_rows))
+
+
 def _markdown(info, parity, throughput, simulator) -> str:
     bad = parity[(parity.mismatches > 0) | (parity.flags_cpu != parity.flags_gpu)]
     by_kernel = parity.groupby("kernel", sort=False).agg(
@@ -255,6 +399,11 @@ def _markdown(info, parity, throughput, simulator) -> str:
     lines += ["## Matmul: rounded steps s = round(s + a*b) per second", "",
               markdown_table(matmul, ["kind", "format", "mode", "n", "steps_per_s",
                                       "speedup_vs_cpu"]), ""]
+    quant = throughput[throughput.kind.str.startswith(("quantize", "mx_encode", "int_matmul"))]
+    columns = [c for c in ("kind", "format", "mode", "n", "gb_per_s", "fraction_of_copy", "tops",
+                           "error") if c in quant.columns and quant[c].notna().any()]
+    lines += ["## Quantization kernels (GB/s: bytes read + written; TOPS: 2 m n k per second)",
+              "", markdown_table(quant, columns) if len(quant) else "(not measured)", ""]
     return "\n".join(lines)
 
 
@@ -292,7 +441,10 @@ def main(argv=None) -> int:
     parity = pd.DataFrame(parity_rows)
     print(f"parity: {len(parity)} checks, {int((parity.mismatches > 0).sum())} mismatching "
           f"({time.time() - started:.0f} s)", flush=True)
-    throughput = pd.DataFrame(rounding_throughput(quick, timer) + matmul_throughput(quick, timer))
+    rounding_rows = rounding_throughput(quick, timer)
+    copy_gb_per_s = rounding_rows[0]["gb_per_s"]
+    throughput = pd.DataFrame(rounding_rows + matmul_throughput(quick, timer)
+                              + quant_throughput(quick, timer, copy_gb_per_s))
     info["seconds"] = time.time() - started
     summary = _markdown(info, parity, throughput, SIMULATOR)
     with atomic_folder(args.out) as folder:

@@ -22,11 +22,17 @@ def test_gpu_check_runs_under_the_simulator(tmp_path):
                                                       "throughput.csv"]
     parity = pd.read_csv(out / "parity.csv")
     assert set(parity.kernel) == {"round", "encode", "decode", "add", "sub", "mul", "div",
-                                  "sqrt", "fma", "matmul", "reduce"}
+                                  "sqrt", "fma", "matmul", "reduce", "quantize", "mx_encode",
+                                  "int_matmul"}
     assert (parity.mismatches == 0).all() and (parity.flags_cpu == parity.flags_gpu).all()
     throughput = pd.read_csv(out / "throughput.csv")
     assert {"d2d copy", "round kernel", "numprec.round host->host", "matmul sequential",
-            "matmul blocked", "matmul fused"} <= set(throughput.kind)
+            "matmul blocked", "matmul fused", "quantize kernel", "mx_encode kernel",
+            "int_matmul kernel"} <= set(throughput.kind)
+    quant = throughput[throughput.kind.isin(["quantize kernel", "mx_encode kernel",
+                                             "int_matmul kernel"])]
+    assert "error" not in quant.columns or quant.error.isna().all()
+    assert (quant.seconds > 0).all()
     results = json.loads((out / "results.json").read_text())
     assert results["info"]["simulator"] is True and results["info"]["quick"] is True
     summary = (out / "summary.md").read_text()

@@ -12,9 +12,10 @@ if gpu_jit.SIMULATOR:
     pytest.skip("PTX compilation needs the real CUDA target; this process runs the simulator "
                 "(test_gpu_sim.py covers the simulator side)", allow_module_level=True)
 
-from numprec.kernels.gpu import accum, arith, rounding, scalars  # noqa: E402 (after the check)
+from numprec.kernels.gpu import (accum, arith, intmatmul, quant, rounding,  # noqa: E402
+                                 scalars)  # (after the check)
 
-KERNEL_MODULES = (rounding, arith, accum)
+KERNEL_MODULES = (rounding, arith, accum, quant, intmatmul)
 
 CC = (9, 0)
 UNROUNDED_FLOAT_OP = re.compile(r"\b(mul|add|sub)\.f(32|64)\b")  # fusable by ptxas

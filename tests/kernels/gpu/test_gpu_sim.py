@@ -49,7 +49,8 @@ def run_cases(tmp_path, simulator: bool, cases=CASES):
 
 def test_case_files_exist():
     assert set(CASES) == {f"tests/kernels/gpu/gpu_{name}_cases.py"
-                          for name in ("rounding", "dispatch", "arith", "accum", "monitor")}
+                          for name in ("rounding", "dispatch", "arith", "accum", "monitor",
+                                       "quant")}
 
 
 class _SimulatedCaseFile:
@@ -79,6 +80,10 @@ class TestDispatchCases(_SimulatedCaseFile):
 
 class TestMonitorCases(_SimulatedCaseFile):
     name, minimum = "monitor", 4
+
+
+class TestQuantCases(_SimulatedCaseFile):
+    name, minimum = "quant", 96
 
 
 def test_every_case_file_has_its_test_class():
