@@ -38,10 +38,15 @@ KIND_CODE = {name: code for code, name in enumerate(NAN_CONVENTIONS)}
 # --- slots of a format's parameter tuple (Format.kernel_params, FixedPoint.kernel_params) ------
 # mbits; emin; qmax (exponent of the last place at the top binade); the largest integer
 # significand of a positive and of a negative value at qmax; kind; subnormals (0/1); ebits; bias;
-# nbits.
+# nbits; signed (0: an unsigned float format has no sign bit, and a negative result is invalid;
+# fixed point keeps its sign in P_MAXM_NEG, 0 when unsigned); zero (0: the format has no zero,
+# its biased exponent 0 is a normal binade, as in E8M0); wrap (1: fixed point wraps on overflow,
+# two's complement, instead of saturating).
 (P_MBITS, P_EMIN, P_QMAX, P_MAXM_POS, P_MAXM_NEG, P_KIND, P_SUBNORMALS, P_EBITS, P_BIAS,
- P_NBITS) = range(10)
-NPARAMS = P_NBITS + 1
+ P_NBITS, P_SIGNED, P_ZERO, P_WRAP) = range(13)
+NPARAMS = P_WRAP + 1
+# What a fixed-point format does with a rounded value beyond its range (FixedPoint.overflow).
+FIXED_OVERFLOW = ("saturate", "wrap")
 
 # Slots of a kernel's tally array: the counts (flags, events), then the elements that have no bit
 # pattern in the format (encode of NaN where the format has none).

@@ -77,14 +77,15 @@ def adjacent(fmt, v: float) -> tuple[float | None, float | None]:
         step = fmt.resolution
         below, above = v - step, v + step
         return (below if below >= fmt.min else None), (above if above <= fmt.max else None)
-    if v == 0:
-        return -fmt.min_subnormal, fmt.min_subnormal
+    if v == 0:  # (an unsigned format has nothing below zero)
+        return (-fmt.min_subnormal if fmt.signed else None), fmt.min_subnormal
     pattern = int(encode(abs(v), fmt))
-    positive_top = (1 << (fmt.nbits - 1)) - 1
+    positive_top = (1 << (fmt.nbits - int(fmt.signed))) - 1
     larger = _decode_one(pattern + 1, fmt) if pattern < positive_top else None
     if larger is not None and math.isnan(larger):
         larger = None
-    smaller = _decode_one(pattern - 1, fmt)
+    # pattern 0 of a format without zero (E8M0) is its smallest value: nothing below it
+    smaller = _decode_one(pattern - 1, fmt) if pattern > 0 else None
     if v > 0:
         return smaller, larger
     return (None if larger is None else -larger), -smaller

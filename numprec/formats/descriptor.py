@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..codes import (KIND_CODE, KIND_FIXED, NAN_CONVENTIONS, NPARAMS, P_BIAS, P_EBITS,
-                     P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS, P_NBITS, P_QMAX,
-                     P_SUBNORMALS)
+from ..codes import (FIXED_OVERFLOW, KIND_CODE, KIND_FIXED, NAN_CONVENTIONS, NPARAMS, P_BIAS,
+                     P_EBITS, P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS, P_NBITS, P_QMAX,
+                     P_SIGNED, P_SUBNORMALS, P_WRAP, P_ZERO)
 
 # NAN_CONVENTIONS: "ieee", "fn", "fnuz", and "none" for formats with neither inf nor NaN (the OCP
 # MX element formats).
@@ -26,7 +26,8 @@ def _params(**values) -> tuple:
     """A kernel parameter tuple, each value placed in its slot (P_<NAME> in numprec.codes)."""
     slots = {"mbits": P_MBITS, "emin": P_EMIN, "qmax": P_QMAX, "maxm_pos": P_MAXM_POS,
              "maxm_neg": P_MAXM_NEG, "kind": P_KIND, "subnormals": P_SUBNORMALS,
-             "ebits": P_EBITS, "bias": P_BIAS, "nbits": P_NBITS}
+             "ebits": P_EBITS, "bias": P_BIAS, "nbits": P_NBITS, "signed": P_SIGNED,
+             "zero": P_ZERO, "wrap": P_WRAP}
     params = [0] * NPARAMS
     for name, value in values.items():
         params[slots[name]] = int(value)
@@ -48,6 +49,13 @@ class Format:
     NaN), "fnuz" (no inf, no -0; the negative-zero pattern is the single NaN) or "none" (no inf and
     no NaN: overflow always saturates). `inf` defaults to what the NaN convention implies.
     Bit patterns are right-aligned in the smallest unsigned container (uint8/16/32/64).
+
+    signed=False: no sign bit (nbits = ebits + mbits), only nonnegative values (the block scales
+    of OCP MX and NVFP4); a negative input or result is invalid and gives NaN, so the format needs
+    a NaN (nan "ieee" or "fn"). zero=False (unsigned formats without subnormals only): the biased
+    exponent 0 is a normal binade (emin = -bias), so the format has no zero, as OCP's E8M0: an
+    exact zero is invalid (NaN) and a positive value below the smallest one rounds to it in
+    every mode (see docs/rounding.md).
     """
 
     name: str
@@ -57,8 +65,13 @@ class Format:
     inf: bool | None = None
     nan: str = "ieee"
     subnormals: bool = True
+    signed: bool = True
+    zero: bool = True
 
     def __post_init__(self):
+        for attr in ("signed", "zero"):
+            if not isinstance(getattr(self, attr), bool):
+                raise TypeError(f"Format {attr} must be a bool, got {getattr(self, attr)!r}")
         for attr in ("ebits", "mbits"):
             value = getattr(self, attr)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -76,6 +89,16 @@ class Format:
             raise ValueError("Format nan='ieee' needs ebits >= 2: the all-ones exponent is reserved")
         if self.nan == "ieee" and self.mbits < 1:
             raise ValueError("Format nan='ieee' needs mbits >= 1 to encode NaN; use nan='fn'")
+        if not self.signed and self.nan not in ("ieee", "fn"):
+            raise ValueError(f"Format signed=False needs nan='ieee' or 'fn', not {self.nan!r}: a "
+                             "negative value has no pattern in an unsigned format and becomes NaN")
+        if not self.zero:
+            if self.signed:
+                raise ValueError("Format zero=False needs signed=False (only unsigned formats "
+                                 "such as E8M0 lack a zero)")
+            if self.subnormals:
+                raise ValueError("Format zero=False needs subnormals=False: the biased exponent "
+                                 "0 is a normal binade when the format has no zero")
         implied_inf = self.nan == "ieee"
         if self.inf is None:
             object.__setattr__(self, "inf", implied_inf)
@@ -97,7 +120,7 @@ class Format:
     # --- derived limits ---------------------------------------------------------------------
     @property
     def nbits(self) -> int:
-        return 1 + self.ebits + self.mbits
+        return int(self.signed) + self.ebits + self.mbits
 
     @property
     def precision(self) -> int:
@@ -106,7 +129,9 @@ class Format:
 
     @property
     def emin(self) -> int:
-        return 1 - self.bias
+        """Exponent of the smallest normal binade: 1 - bias, or -bias without a zero (the biased
+        exponent 0 is then a normal binade)."""
+        return (1 if self.zero else 0) - self.bias
 
     @property
     def _top_exponent_is_finite(self) -> bool:
@@ -170,22 +195,39 @@ class Format:
 
     @property
     def has_negative_zero(self) -> bool:
-        return self.nan != "fnuz"
+        return self.signed and self.nan != "fnuz"
+
+    @property
+    def min(self) -> float:
+        """Most negative finite value (-max), or the smallest value of an unsigned format (0,
+        or min_normal without a zero)."""
+        if self.signed:
+            return -self.max
+        return 0.0 if self.zero else self.min_normal
 
     @cached_property
     def kernel_params(self) -> tuple:
         """The integer tuple every kernel takes (slots P_* in numprec.codes)."""
         max_m = self.max_significand
         return _params(mbits=self.mbits, emin=self.emin, qmax=self.emax - self.mbits,
-                       maxm_pos=max_m, maxm_neg=max_m, kind=KIND_CODE[self.nan],
-                       subnormals=int(self.subnormals), ebits=self.ebits, bias=self.bias,
-                       nbits=self.nbits)
+                       maxm_pos=max_m, maxm_neg=max_m if self.signed else 0,
+                       kind=KIND_CODE[self.nan], subnormals=int(self.subnormals),
+                       ebits=self.ebits, bias=self.bias, nbits=self.nbits,
+                       signed=int(self.signed), zero=int(self.zero), wrap=0)
 
     def describe_encoding(self) -> str:
-        return {"ieee": "inf: exp all ones, mant 0; NaN: exp all ones, mant != 0",
-                "fn": "no inf; NaN: all ones (S.1..1.1..1)",
-                "fnuz": "no inf, no -0; NaN: 1 followed by zeros",
-                "none": "no inf, no NaN (saturates)"}[self.nan]
+        if self.signed:
+            return {"ieee": "inf: exp all ones, mant 0; NaN: exp all ones, mant != 0",
+                    "fn": "no inf; NaN: all ones (S.1..1.1..1)",
+                    "fnuz": "no inf, no -0; NaN: 1 followed by zeros",
+                    "none": "no inf, no NaN (saturates)"}[self.nan]
+        # (negative values, and zero where there is none, round to NaN: docs/rounding.md)
+        if self.nan == "ieee":
+            special = "inf: exp all ones, mant 0; NaN: exp all ones, mant != 0"
+        else:
+            special = f"no inf; NaN: {(1 << self.nbits) - 1:#04x}"
+        zero = "" if self.zero else f", no zero (0x00 = 2^{-self.bias})"
+        return f"unsigned{zero}; {special}"
 
     def __str__(self) -> str:
         return self.name
@@ -194,12 +236,18 @@ class Format:
 @dataclass(frozen=True)
 class FixedPoint:
     """Fixed point with `int_bits` integer and `frac_bits` fraction bits (qM.N), plus a sign bit
-    when signed (two's complement). Values are k * 2^-frac_bits; rounding saturates to the range."""
+    when signed (two's complement). Values are k * 2^-frac_bits.
+
+    overflow: what a rounded value beyond the range becomes: "saturate" (the default: the nearest
+    end of the range) or "wrap" (what integer hardware does: the rounded integer k reduced modulo
+    2^nbits into the range, two's complement or unsigned). A wrapping format is named
+    `qM.N_wrap` (`int8_wrap` for int8), so `q7.0` always saturates."""
 
     int_bits: int
     frac_bits: int
     signed: bool = True
     name: str | None = None
+    overflow: str = "saturate"
 
     def __post_init__(self):
         for attr in ("int_bits", "frac_bits"):
@@ -214,9 +262,18 @@ class FixedPoint:
                              "exactly in float64")
         if self.int_bits + self.frac_bits == 0:
             raise ValueError("FixedPoint needs at least one integer or fraction bit")
+        if self.overflow not in FIXED_OVERFLOW:
+            raise ValueError(f"FixedPoint overflow={self.overflow!r} is not valid; valid: "
+                             f"{', '.join(FIXED_OVERFLOW)}")
         if self.name is None:
             prefix = "q" if self.signed else "uq"
-            object.__setattr__(self, "name", f"{prefix}{self.int_bits}.{self.frac_bits}")
+            suffix = "_wrap" if self.wraps else ""
+            object.__setattr__(self, "name", f"{prefix}{self.int_bits}.{self.frac_bits}{suffix}")
+
+    @property
+    def wraps(self) -> bool:
+        """Overflow wraps modulo 2^nbits (overflow="wrap") instead of saturating."""
+        return self.overflow == "wrap"
 
     @property
     def nbits(self) -> int:
@@ -261,6 +318,7 @@ class FixedPoint:
     has_negative_zero = False
     inf = False
     subnormals = True
+    zero = True
 
     @cached_property
     def kernel_params(self) -> tuple:
@@ -269,10 +327,12 @@ class FixedPoint:
         mag = self.int_bits + self.frac_bits
         return _params(mbits=mag, emin=self.int_bits, qmax=-self.frac_bits,
                        maxm_pos=2 ** mag - 1, maxm_neg=2 ** mag if self.signed else 0,
-                       kind=KIND_FIXED, subnormals=1, ebits=0, bias=0, nbits=self.nbits)
+                       kind=KIND_FIXED, subnormals=1, ebits=0, bias=0, nbits=self.nbits,
+                       signed=int(self.signed), zero=1, wrap=int(self.wraps))
 
     def describe_encoding(self) -> str:
-        return "two's complement" if self.signed else "unsigned"
+        kind = "two's complement" if self.signed else "unsigned"
+        return kind + (", wraps on overflow" if self.wraps else "")
 
     def __str__(self) -> str:
         return self.name

@@ -7,6 +7,8 @@ hand-sets other values: `precision` is int(-log10(eps)) and `resolution` is 10**
 to the format (ml_dtypes sets precision 1 for its 8-bit formats, where that rule gives 0). `epsneg`
 is 1 minus the largest value below 1, as in both: 2^-(mbits+1) when 1 lies above the smallest
 normal number, the subnormal spacing when 1 is the smallest normal (fp6_e2m3fn, fp4_e2m1fn).
+`min` is -max, except in an unsigned format (signed=False), whose min is its smallest value: 0, or
+2^-127 in E8M0 (fp8_e8m0fnu, as ml_dtypes.finfo(float8_e8m0fnu).min), which has no zero.
 Fixed-point formats have no finfo, as numpy.finfo(int) has none.
 """
 from __future__ import annotations
@@ -56,7 +58,7 @@ class finfo:
         self.eps, self.machep = fmt.eps, -fmt.mbits
         self.epsneg = 1.0 - _largest_below_one(fmt)
         self.negep = math.frexp(self.epsneg)[1] - 1
-        self.max, self.min = fmt.max, -fmt.max
+        self.max, self.min = fmt.max, fmt.min  # an unsigned format's min is its smallest value
         self.tiny = self.smallest_normal = fmt.min_normal
         self.smallest_subnormal = fmt.min_subnormal
         self.precision = int(-math.log10(self.eps))

@@ -3,9 +3,9 @@
 Every value is a `fractions.Fraction`; nothing here shares code with numprec.kernels except the
 counter-based generator that defines the stochastic-rounding draws (numprec.kernels.scalar.rng),
 the names of the modes and flags (numprec.codes) and the defining fields of the descriptors
-(ebits, mbits, bias, nan, subnormals; int_bits, frac_bits, signed). Limits such as max and min
-normal are re-derived from those fields here, so a wrong derived property in numprec.formats
-cannot hide a wrong rounding.
+(ebits, mbits, bias, nan, subnormals, signed, zero; int_bits, frac_bits, signed, overflow). Limits
+such as max and min normal are re-derived from those fields here, so a wrong derived property in
+numprec.formats cannot hide a wrong rounding.
 
 Conventions for results: a NaN *input* is returned as is; a NaN the format generates (overflow or
 an infinite input in an fn/fnuz format) is the canonical float64 quiet NaN, float("nan").
@@ -40,6 +40,9 @@ class Limits:
     def __init__(self, fmt):
         self.fmt = fmt = get_format(fmt)
         self.fixed = isinstance(fmt, FixedPoint)
+        self.signed = fmt.signed
+        self.zero = fmt.zero  # False: no zero (E8M0): below the smallest value is that value
+        self.wrap = self.fixed and fmt.overflow == "wrap"
         if self.fixed:
             self.quantum = _pow2(-fmt.frac_bits)
             top = 2 ** (fmt.int_bits + fmt.frac_bits)
@@ -52,7 +55,8 @@ class Limits:
             return
         self.mbits, self.p = fmt.mbits, fmt.mbits + 1
         all_ones = 2 ** fmt.ebits - 1
-        self.emin = 1 - fmt.bias
+        # without a zero, the biased exponent 0 is a normal binade
+        self.emin = (1 if fmt.zero else 0) - fmt.bias
         if fmt.nan == "ieee" or (fmt.nan == "fn" and fmt.mbits == 0):
             # the all-ones exponent holds no finite value (inf/NaN, or fn's NaN-only binade)
             self.emax, max_significand = all_ones - 1 - fmt.bias, 2 ** self.p - 1
@@ -64,7 +68,7 @@ class Limits:
         self.max_pos = self.max_neg = max_significand * top_quantum
         self.virtual_pos = self.virtual_neg = self.max_pos + top_quantum
         self.min_normal = _pow2(self.emin)
-        self.negative_zero = fmt.nan != "fnuz"
+        self.negative_zero = fmt.nan != "fnuz" and fmt.signed
 
     def max_for(self, negative: bool) -> Fraction:
         return self.max_neg if negative else self.max_pos
@@ -160,6 +164,16 @@ def _signed(magnitude: Fraction, negative: bool, lim: Limits) -> float:
     return value
 
 
+def _wrapped(R, negative, lim):
+    """A wrapping fixed-point overflow: the rounded magnitude R (a multiple of the quantum) with
+    its sign, as an integer k of quanta reduced modulo 2^nbits into the format's range."""
+    nbits = lim.fmt.nbits
+    k = int(R / lim.quantum) * (-1 if negative else 1) % 2 ** nbits
+    if lim.fmt.signed and k >= 2 ** (nbits - 1):
+        k -= 2 ** nbits
+    return float(k * lim.quantum), frozenset({"overflow", "inexact"})
+
+
 def _overflow(negative, mode, saturate, lim):
     """(result, flags) for a rounded magnitude beyond the largest finite one."""
     to_inf = mode in ("rne", "rna", "sr") or (mode == "rup" and not negative) or (
@@ -199,6 +213,10 @@ def reference_round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None,
     negative = math.copysign(1.0, x) < 0
     if math.isnan(x):
         return x, frozenset()
+    if x == 0.0 and not lim.zero:  # no zero (E8M0): a zero is invalid
+        return math.nan, frozenset({"invalid"})
+    if negative and x != 0.0 and not lim.fixed and not lim.signed:
+        return math.nan, frozenset({"invalid"})  # an unsigned float format has no negatives
     if math.isinf(x):
         if saturate or lim.fixed or lim.fmt.nan == "none":
             return _signed(lim.max_for(negative), negative, lim), frozenset({"saturated"})
@@ -213,7 +231,11 @@ def reference_round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None,
     lo, hi = neighbours(X, step)
     draw = random62_py(key_from_seed(seed, STREAM_ROUND), index) if mode == "sr" else None
     R = pick(X, lo, hi, step, negative, mode, draw, rbits)
+    if R == 0 and not lim.zero:
+        R = lim.min_normal  # no zero: every mode gives the smallest value
     if R > lim.max_for(negative):
+        if lim.wrap and not saturate:
+            return _wrapped(R, negative, lim)
         value, flags = _overflow(negative, mode, saturate, lim)
         return value, frozenset(flags)
     flags = set()
@@ -257,7 +279,7 @@ def reference_decode(bits, fmt) -> float:
     if not 0 <= bits < 2 ** fmt.nbits:
         raise ValueError(f"bit pattern {bits} is out of range for {fmt.name} "
                          f"({fmt.nbits} bits: 0..{2 ** fmt.nbits - 1})")
-    sign_bit = 2 ** (fmt.nbits - 1)
+    sign_bit = 2 ** (fmt.nbits - 1) if fmt.signed else 2 ** fmt.nbits  # (unsigned: none)
     if lim.fixed:
         k = bits - 2 ** fmt.nbits if fmt.signed and bits >= sign_bit else bits
         return float(k * lim.quantum)
@@ -271,9 +293,9 @@ def reference_decode(bits, fmt) -> float:
         return math.nan
     if fmt.nan == "fnuz" and bits == sign_bit:
         return math.nan
-    if biased == 0:
+    if biased == 0 and fmt.zero:
         magnitude = mant * _pow2(lim.emin - fmt.mbits) if fmt.subnormals else Fraction(0)
-    else:
+    else:  # (without a zero the biased exponent 0 is a normal binade too)
         magnitude = (2 ** fmt.mbits + mant) * _pow2(biased - fmt.bias - fmt.mbits)
     return _signed(magnitude, negative, lim)
 
@@ -285,7 +307,7 @@ def reference_encode(value, fmt) -> int:
     fmt = lim.fmt
     value = _exact_float(value)
     negative = math.copysign(1.0, value) < 0
-    sign = 2 ** (fmt.nbits - 1) if negative else 0
+    sign = 2 ** (fmt.nbits - 1) if negative and fmt.signed else 0
     if lim.fixed:
         if not math.isfinite(value):
             raise ValueError(f"{fmt.name} has no bit pattern for {value!r}")
@@ -297,16 +319,20 @@ def reference_encode(value, fmt) -> int:
     if math.isnan(value):
         if fmt.nan == "ieee":
             return sign | (all_ones << fmt.mbits) | 2 ** (fmt.mbits - 1)
-        if fmt.nan == "fn":
-            return sign | (2 ** (fmt.nbits - 1) - 1)
+        if fmt.nan == "fn":  # all ones below the sign bit (all ones when unsigned)
+            return sign | (2 ** (fmt.nbits - int(fmt.signed)) - 1)
         if fmt.nan == "fnuz":
             return 2 ** (fmt.nbits - 1)
         raise ValueError(f"{fmt.name} has no NaN")
+    if negative and not fmt.signed and value != 0.0:
+        raise ValueError(f"{fmt.name} is unsigned: it has no pattern for {value!r}")
     if math.isinf(value):
         if fmt.nan == "ieee":
             return sign | (all_ones << fmt.mbits)
         raise ValueError(f"{fmt.name} has no infinity")
     if value == 0.0:
+        if not fmt.zero:
+            raise ValueError(f"{fmt.name} has no zero")
         return sign if lim.negative_zero else 0
     X = Fraction(abs(value))
     if X > lim.max_pos:

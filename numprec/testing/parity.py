@@ -21,12 +21,13 @@ from ..kernels.scalar.rng import key_from_seed
 
 CPU = cpu.kernel_set()
 
-# Every registered format, formats with unusual corners (no subnormals, no mantissa bits, an odd
-# bias) and fixed point of several shapes (signed, unsigned, wide).
+# Every registered format (the unsigned block scales E8M0 and UE4M3 included), formats with
+# unusual corners (no subnormals, no mantissa bits, an odd bias) and fixed point of several shapes
+# (signed, unsigned, wide, wrapping on overflow).
 PARITY_FORMATS = tuple(get_format(name) for name in (
     "fp64", "fp32", "tf32", "fp16", "bf16", "fp8_e4m3fn", "fp8_e5m2", "fp8_e4m3fnuz",
-    "fp8_e5m2fnuz", "fp6_e3m2fn", "fp6_e2m3fn", "fp4_e2m1fn", "int8", "q3.4", "uq2.5",
-    "q20.31")) + (Format("e5m2_nosub", 5, 2, subnormals=False), Format("e3m0_fn", 3, 0, nan="fn"),
+    "fp8_e5m2fnuz", "fp6_e3m2fn", "fp6_e2m3fn", "fp4_e2m1fn", "fp8_e8m0fnu", "fp8_ue4m3",
+    "int8", "q3.4", "uq2.5", "q20.31", "int8_wrap", "q3.4_wrap", "uq2.5_wrap")) + (Format("e5m2_nosub", 5, 2, subnormals=False), Format("e3m0_fn", 3, 0, nan="fn"),
                   Format("e4m2_bias3", 4, 2, bias=3))
 SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, np.nan])
 
@@ -39,7 +40,7 @@ def _decode(patterns, fmt):
 
 def positive_patterns(fmt):
     """The range [0, top] of the patterns of nonnegative values in increasing order."""
-    if fmt.is_fixed and not fmt.signed:
+    if not fmt.signed:  # unsigned fixed point and unsigned float formats
         return 0, (1 << fmt.nbits) - 1
     return 0, (1 << (fmt.nbits - 1)) - 1
 
@@ -202,7 +203,8 @@ def operand_inputs(fmt, n: int, count: int, seed: int = 0) -> list:
 def arith_cases(formats=PARITY_FORMATS, modes=MODES):
     """(format, op, mode, options): every op in every mode into bf16; every op in rne and sr into
     formats with distinct corners; add and fma in sr into the rest; saturation, flush-to-zero."""
-    corners = ("fp64", "fp32", "fp8_e4m3fn", "fp4_e2m1fn", "q3.4", "e5m2_nosub")
+    corners = ("fp64", "fp32", "fp8_e4m3fn", "fp4_e2m1fn", "q3.4", "e5m2_nosub", "fp8_e8m0fnu",
+               "q3.4_wrap")
     for fmt in formats:
         if fmt.name == "bf16":
             cases = [(op, mode) for op in ARITH_OPS for mode in modes]

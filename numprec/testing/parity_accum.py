@@ -122,8 +122,9 @@ def matmul_cases(modes=MODES):
     """(order, mode, formats, options): every mode for the tiled orders (sequential, blocked,
     fused) and rne/sr for the others, with fp32 accumulation of exact products of bf16 inputs;
     then narrow accumulators, rounded products, inexact products (float64 inputs), saturation
-    and flush-to-zero, the sequential entry. formats["inputs"] is the grid the operands are
-    drawn from (see grid_operands); the rest go to check_matmul."""
+    and flush-to-zero, the sequential entry, a wrapping fixed-point accumulator and unsigned
+    formats. formats["inputs"] is the grid the operands are drawn from (see grid_operands); the
+    rest go to check_matmul."""
     for order in KERNEL_ORDERS:
         for mode in (modes if order in ("sequential", "blocked", "fused") else ("rne", "sr")):
             yield order, mode, {}, {}
@@ -136,3 +137,9 @@ def matmul_cases(modes=MODES):
         yield "sequential", mode, {"acc": "bf16", "out": "fp32"}, {"sequential_entry": True}
     yield "blocked", "rup", {"acc": "fp8_e5m2", "promote": "fp16"}, {"block": 3, "ftz": True}
     yield "fused", "rne", {"acc": "fp32"}, {"terms": 7, "width": 24}
+    # a wrapping int8 accumulator (integer hardware) in every order, and the unsigned formats
+    for order in KERNEL_ORDERS:
+        yield order, "rne", {"acc": "int8_wrap", "out": "q15.0", "inputs": "int8"}, {}
+    yield "sequential", "sr", {"acc": "q3.4_wrap", "out": "q3.4_wrap", "inputs": "q3.4"}, {}
+    yield "sequential", "rne", {"acc": "fp8_ue4m3", "out": "fp8_e8m0fnu",
+                                "inputs": "fp8_ue4m3"}, {}

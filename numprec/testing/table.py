@@ -15,7 +15,7 @@ import numpy as np
 
 from ..codes import STREAM_ROUND
 from ..kernels.scalar.rng import key_from_seed
-from .oracle import FLAG_NAMES, MODES, SR_BITS, limits_of, representable_values
+from .oracle import FLAG_NAMES, MODES, SR_BITS, limits_of, pick, representable_values
 
 # NaN inputs: canonical quiet, negative, signalling, and all-ones payloads of both signs.
 _NAN_PATTERNS = [0x7FF8000000000000, 0xFFF8000000000000, 0x7FF0000000000001,
@@ -78,6 +78,8 @@ class TableOracle:
         values = representable_values(self.fmt, max_bits)
         self.values = values
         pos = values[values >= 0]
+        if not lim.zero:  # no zero (E8M0): 0 stands in as the lower neighbour of tiny values,
+            pos = np.append(0.0, pos)  # and a result of 0 becomes the smallest value
         neg = -values[values <= 0][::-1] + 0.0
         self.grids = {False: np.append(pos, float(lim.virtual_pos)),
                       True: np.append(neg, float(lim.virtual_neg))}
@@ -110,8 +112,13 @@ class TableOracle:
         negative = np.signbit(x)
         nan, inf, zero = np.isnan(x), np.isinf(x), x == 0.0
         out[nan] = x[nan]
+        # values an unsigned format cannot hold: negatives, and zero where it has none
+        invalid = ~nan & ((negative & ~zero & (not fixed and not self.limits.signed))
+                          | (zero & (not self.limits.zero)))
+        out[invalid] = np.nan
+        flags["invalid"][invalid] = True
         for sign in (False, True):
-            at = inf & (negative == sign)
+            at = inf & (negative == sign) & ~invalid
             if clamps:
                 out[at] = self._signed(self.max_mag[sign], sign)
                 flags["saturated"][at] = True
@@ -120,22 +127,23 @@ class TableOracle:
             else:
                 out[at] = np.nan
                 flags["invalid"][at] = True
-            out[zero & (negative == sign)] = self._signed(0.0, sign)
+            out[zero & (negative == sign) & ~invalid] = self._signed(0.0, sign)
 
         draws = None
         if mode == "sr":
             draws = random62_array(key_from_seed(seed, STREAM_ROUND), np.arange(x.size) + offset)
-        finite = ~(nan | inf | zero)
+        finite = ~(nan | inf | zero | invalid)
         for sign in (False, True):
             sel = np.flatnonzero(finite & (negative == sign))
             value, raised = self._round_finite(np.abs(x[sel]), sign, mode, clamps, ftz,
-                                               None if draws is None else draws[sel], rbits)
+                                               None if draws is None else draws[sel], rbits,
+                                               bool(saturate))
             out[sel] = value
             for name, mask in raised.items():
                 flags[name][sel] = mask
         return out, flags
 
-    def _round_finite(self, X, negative, mode, clamps, ftz, draws, rbits):
+    def _round_finite(self, X, negative, mode, clamps, ftz, draws, rbits, saturate=False):
         grid, max_mag = self.grids[negative], self.max_mag[negative]
         idx = np.searchsorted(grid, X, side="right") - 1
         beyond = idx >= grid.size - 1  # at or past the virtual neighbour
@@ -145,6 +153,8 @@ class TableOracle:
         inside = np.where(beyond, lo, X)  # past the virtual neighbour every mode overflows
         up = _round_up(inside, lo, hi - lo, negative, mode, draws, rbits) & ~exact
         R = np.where(up, hi, lo)
+        if not self.limits.zero:
+            R = np.where(R == 0.0, self.min_normal, R)
         over = beyond | (R > max_mag)
         raised = {"inexact": ~exact | over, "overflow": over}
 
@@ -159,6 +169,12 @@ class TableOracle:
                 raised["inexact"] |= flush
         value = self._signed(R, negative)
 
+        if self.limits.wrap and not saturate:
+            wrapped = self._wrapped(X[over], negative, mode,
+                                    None if draws is None else draws[over], rbits)
+            value = value.copy()
+            value[over] = wrapped
+            return value, raised
         to_inf = mode in ("rne", "rna", "sr") or mode == ("rdn" if negative else "rup")
         if not to_inf:
             big = self._signed(max_mag, negative)
@@ -170,6 +186,22 @@ class TableOracle:
         else:
             big = np.nan
         return np.where(over, big, value), raised
+
+    def _wrapped(self, X, negative, mode, draws, rbits):
+        """Wrapping fixed-point overflow, element by element in exact integers: |x| rounded at
+        the quantum in the mode (oracle.pick), signed, reduced modulo 2^nbits into the range."""
+        lim, nbits = self.limits, self.fmt.nbits
+        out = np.empty(X.shape)
+        for i, magnitude in enumerate(X.tolist()):
+            scaled = Fraction(magnitude) / lim.quantum
+            lo = Fraction(scaled.numerator // scaled.denominator)
+            draw = None if draws is None else int(draws[i])
+            k = int(pick(scaled, lo, lo + 1, Fraction(1), negative, mode, draw, rbits))
+            k = (-k if negative else k) % 2 ** nbits
+            if self.fmt.signed and k >= 2 ** (nbits - 1):
+                k -= 2 ** nbits
+            out[i] = float(k * lim.quantum)
+        return out
 
     def _tiny(self, X, negative, mode):
         """Tininess after rounding to p bits with an unbounded exponent (sr: X < min normal)."""

@@ -96,16 +96,32 @@ def overflow(negative, mode, saturate, lim):
     return math.nan, flags
 
 
+def wrapped(k: int, negative: bool, lim) -> float:
+    """A wrapping fixed-point overflow: the rounded integer k (quanta) with its sign, reduced
+    modulo 2^nbits into the range (two's complement, or unsigned)."""
+    nbits = lim.fmt.nbits
+    k = (-k if negative else k) % 2 ** nbits
+    if lim.fmt.signed and k >= 2 ** (nbits - 1):
+        k -= 2 ** nbits
+    return float(k * lim.quantum)
+
+
 def round_magnitude(X, negative, fmt, mode, *, saturate=False, ftz=False, draw=None, rbits=62):
     """(value, flags): the exact positive magnitude X (a Fraction or a Sqrt) with a sign, rounded
     once to fmt as docs/rounding.md specifies."""
     lim = limits_of(fmt)
+    if negative and not lim.fixed and not lim.signed:  # an unsigned float format
+        return math.nan, frozenset({"invalid"})
     step = step_of(X, lim)
     k = floor_times(X, 1 / step)
     exact = compare(X, k * step) == 0
     up = not exact and goes_up(X, k, step, negative, mode, draw, rbits)
     R = (k + up) * step
+    if R == 0 and not lim.zero:  # no zero (E8M0): the smallest value, in every mode
+        R = lim.min_normal
     if R > lim.max_for(negative):
+        if lim.wrap and not saturate:
+            return wrapped(k + up, negative, lim), frozenset({"overflow", "inexact"})
         value, flags = overflow(negative, mode, saturate, lim)
         return value, frozenset(flags)
     flags = set()
@@ -128,7 +144,10 @@ def round_magnitude(X, negative, fmt, mode, *, saturate=False, ftz=False, draw=N
 
 
 def _zero(negative, fmt):
-    return signed(Fraction(0), negative, limits_of(fmt)), frozenset()
+    lim = limits_of(fmt)
+    if not lim.zero:  # E8M0 has no zero
+        return math.nan, frozenset({"invalid"})
+    return signed(Fraction(0), negative, lim), frozenset()
 
 
 def _infinite(negative, fmt, mode, saturate, ftz):

@@ -133,7 +133,7 @@ ML_DTYPES = {"bf16": ml_dtypes.bfloat16, "fp16": np.float16,
              "fp8_e4m3fn": ml_dtypes.float8_e4m3fn, "fp8_e5m2": ml_dtypes.float8_e5m2,
              "fp8_e4m3fnuz": ml_dtypes.float8_e4m3fnuz, "fp8_e5m2fnuz": ml_dtypes.float8_e5m2fnuz,
              "fp6_e3m2fn": ml_dtypes.float6_e3m2fn, "fp6_e2m3fn": ml_dtypes.float6_e2m3fn,
-             "fp4_e2m1fn": ml_dtypes.float4_e2m1fn}
+             "fp4_e2m1fn": ml_dtypes.float4_e2m1fn, "fp8_e8m0fnu": ml_dtypes.float8_e8m0fnu}
 
 
 def float32_inputs(fmt) -> np.ndarray:

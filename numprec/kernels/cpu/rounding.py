@@ -17,7 +17,7 @@ import numpy as np
 from numba import prange
 
 from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_EMIN, P_KIND, P_MBITS, P_NBITS,
-                      P_SUBNORMALS, RNE, TALLY_UNENCODABLE)
+                      P_SIGNED, P_SUBNORMALS, RNE, TALLY_UNENCODABLE)
 from ..jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
@@ -48,7 +48,8 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
     (round_fast_fixed: the general kernel models fixed point the same way), with the input's
     sign on zero (none in fnuz)."""
     mode, fixed, encode, subnormal = MODE, FIXED, ENCODE, SUBNORMAL
-    s, lowest, highest, zero_sign = S.fast_path_limits(P)
+    fast = S.fast_path_limits(P)
+    zero_sign = fast[3]
     fixed_limits = S.fixed_fast_limits(P) if fixed else (1.0, 1.0, 0.0, 0.0)  # folds away
     # the subnormal quantum's scales, and the subnormal range's top (the min normal)
     quantum = P[P_EMIN] - P[P_MBITS]
@@ -71,8 +72,7 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
                 out[i] = value
         else:
             xi = np.float64(x[i])
-            value, ok, inexact = S.round_fast(xi, mode, s, lowest, highest, zero_sign, rand,
-                                              rbits)
+            value, ok, inexact = S.round_fast(xi, mode, fast, rand, rbits)
             tiny = False
             code = np.int64(0)
             if subnormal:
@@ -182,11 +182,12 @@ _TINY_SHARE = {}  # (kernel params, mode) -> the share of tiny elements of the l
 
 
 def _subnormal_fast(P, encode, want_flags, ftz) -> bool:
-    """Whether the fast pass rounds (or encodes) subnormal results too: a float format with
-    subnormals, whose quantum 2^(emin - mbits) is a normal float64 (not fp64), without flags (the
-    general pass counts underflow and the subnormal events) and without ftz."""
-    return bool(P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] and not want_flags and not ftz
-                and P[P_EMIN] - P[P_MBITS] >= -1022)
+    """Whether the fast pass rounds (or encodes) subnormal results too: a signed float format
+    with subnormals (an unsigned one leaves its negative inputs to the general pass), whose
+    quantum 2^(emin - mbits) is a normal float64 (not fp64), without flags (the general pass
+    counts underflow and the subnormal events) and without ftz."""
+    return bool(P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] and P[P_SIGNED] and not want_flags
+                and not ftz and P[P_EMIN] - P[P_MBITS] >= -1022)
 
 
 _FAST_PASSES = {}  # (mode, fixed, encode, subnormal) -> its copy of _fast_pass, made when first

@@ -30,12 +30,12 @@ import numpy as np
 from ...codes import (BLOCKED, C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT,
                      C_TERMS, C_USE_PROD, C_USE_Y, C_WIDTH, INEXACT, K_KAHAN_C, K_KAHAN_D,
                      K_KAHAN_Y, K_MERGE, K_OUT, K_PRODUCT, K_PROMOTE, K_STEP, KAHAN,
-                     MAX_FUSED_TERMS, P_KIND, P_MBITS, PAIRWISE, RDN, SEQUENTIAL, SR, SWAMPED,
+                     MAX_FUSED_TERMS, P_MBITS, P_WRAP, PAIRWISE, RDN, SEQUENTIAL, SR, SWAMPED,
                      ZEROED)
 from .arith import (add_round, exact_exponent, exact_product, fma_round, invalid_result,
                     is_negative, mul_round, parts_at, round_parts, sub_round, zero_result)
 from .rng import element_draw
-from .rounding import bits_f64, f64_bits, round_fast, round_scalar, round_value, signed_zero
+from .rounding import bits_f64, f64_bits, round_fast, round_scalar, round_value, zero_of
 
 # Stack depth of the pairwise tree (terms < 2^62).
 PAIRWISE_DEPTH = 64
@@ -63,7 +63,8 @@ def jam(t, err):
 def add_product(s, a, b, P, mode, saturate, ftz, rand, rbits, exact, fast):
     """round(s + a*b) with one rounding. `exact`: a*b is exact in float64, which allows the
     fast path: TwoSum, then the float64 sum itself (exact), or its round-to-odd (p + 2 <= 53
-    bits, any mode but sr), or the exact two-part rounding."""
+    bits, any mode but sr, and not into a wrapping fixed-point format: its wrapped value needs the
+    bits below float64's 53), or the exact two-part rounding."""
     if exact:
         p = a * b
         t = s + p
@@ -74,7 +75,7 @@ def add_product(s, a, b, P, mode, saturate, ftz, rand, rbits, exact, fast):
                 if t == 0.0 and mode == RDN and (is_negative(s) or is_negative(p) or s != 0.0):
                     t = -0.0  # an exact zero sum is -0 under rdn unless both addends are +0
                 return round_value(t, P, mode, saturate, ftz, rand, rbits, fast)
-            if mode != SR and P[P_MBITS] <= 50:
+            if mode != SR and P[P_MBITS] <= 50 and P[P_WRAP] == 0:
                 return round_value(jam(t, err), P, mode, saturate, ftz, rand, rbits, fast)
             return round_parts(t, err, 0.0, 0, P, mode, saturate, ftz, rand, rbits)
     return fma_round(a, b, s, P, mode, saturate, ftz, rand, rbits)
@@ -91,8 +92,7 @@ def fast_step(s, a, b, mode, fast, rand, rbits):
     odd_needed = (err != 0.0) & ((tb & 1) == 0)
     step = np.int64(1) if (err > 0.0) == (t > 0.0) else np.int64(-1)
     tb += np.int64(odd_needed) * step
-    value, ok, inexact = round_fast(bits_f64(tb), mode, fast[0], fast[1], fast[2], fast[3], rand,
-                                     rbits)
+    value, ok, inexact = round_fast(bits_f64(tb), mode, fast, rand, rbits)
     return value, ok & ((mode != SR) | (err == 0.0)), inexact
 
 
@@ -296,10 +296,10 @@ def fused_group(x, xo, xs, y, yo, ys, i0, i1, s, have_s, base, group, C, PA, key
         return round_scalar(-np.inf if neg_inf else np.inf, PA, mode, sat, ftz, rand, rbits)
     if m == 0:  # only zeros: IEEE's sign rules for sums of zeros
         if neg_zeros == zeros:
-            return signed_zero(True, PA[P_KIND]), np.int64(0)
+            return zero_of(True, PA)
         if neg_zeros > 0:
             return zero_result(False, mode, PA)
-        return 0.0, np.int64(0)
+        return zero_of(False, PA)
     q = top - C[C_WIDTH] + 1
     total = np.int64(0)
     truncated = False
@@ -340,8 +340,8 @@ def reduce_row(x, xo, xs, y, yo, ys, n, row, C, PA, PP, PB, PO, keys, fast, fscr
     fscratch: float64 scratch (>= max(PAIRWISE_DEPTH, 2 * (C_TERMS + 1)) entries); iscratch:
     int64 scratch of the same length."""
     mode = C[C_MODE]
-    if n == 0:
-        return 0.0, np.int64(0)
+    if n == 0:  # the empty sum: +0 (NaN in a format without zero)
+        return zero_of(False, PO)
     base = row * n
     order = C[C_ORDER]
     if order == SEQUENTIAL:

@@ -18,12 +18,12 @@ import math
 
 import numpy as np
 
-from ...codes import (DIVBYZERO, INVALID, OP_ADD, OP_DIV, OP_MUL, OP_SQRT,
-                     OP_SUB, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS, P_QMAX,
+from ...codes import (DIVBYZERO, INVALID, KIND_FIXED, OP_ADD, OP_DIV, OP_MUL, OP_SQRT, OP_SUB,
+                     OVERFLOW, P_KIND, P_MAXM_NEG, P_MAXM_POS, P_MBITS, P_NBITS, P_QMAX, P_ZERO,
                      RDN, RTO)
-from .rounding import (bits_f64, f64_bits, finish_rounding, overflow_result, pow2,
-                       quantum_exponent, round_scalar, round_up, signed_zero,
-                       significand_exponent, tininess_test_applies)
+from .rounding import (bits_f64, f64_bits, finish_rounding, invalid_nan, overflow_result, pow2,
+                       quantum_exponent, rejects_negative, round_scalar, round_up,
+                       significand_exponent, tininess_test_applies, wrap_result, wraps, zero_of)
 
 _QNAN = 0x7FF8000000000000
 _FRAC_BITS = 62          # the fraction below the target quantum is kept as floor(frac * 2^62)
@@ -183,25 +183,90 @@ def half_cmp(Y, sticky):
     return np.int64(0) if Y == _HALF else np.int64(-1)
 
 
+def whole_quanta(v, scale, q, nbits):
+    """For a float64 part v (of a value v * 2^scale): (whether v * 2^scale is a whole multiple of
+    2^q, that multiple modulo 2^nbits as an int64 with v's sign)."""
+    M, e, _ = significand_exponent(abs(v))
+    t = e + scale - q
+    if t < 0:
+        if t <= -63 or (M & ((np.int64(1) << (-t)) - 1)) != 0:
+            return False, np.int64(0)
+        k = M >> (-t)
+    elif t >= nbits:
+        k = np.int64(0)
+    else:
+        k = (M & ((np.int64(1) << (nbits - t)) - 1)) << t
+    k &= (np.int64(1) << nbits) - 1
+    return True, (-k if v < 0.0 else k)
+
+
+def wrap_parts(hi, lo, tail, scale, negative, mode, rand, rbits, P, total):
+    """A wrapping fixed-point overflow of |X| = (hi + lo + tail) * 2^scale (hi > 0): |X| rounded
+    at the quantum 2^qmax in the mode, then wrap_result. Leading parts that are whole multiples
+    of the quantum contribute their quanta modulo 2^nbits (they can be far beyond int64); the
+    first part with bits below the quantum is rounded with the parts after it (parts_at), the
+    fraction of a negative rest taken from the quantum below. Exact when the parts are (add, mul,
+    fma); for div and sqrt while the quantum lies above the tail (the exact result below about
+    2^(104 - frac_bits), always so for operands of the format). `total`: quanta counted already
+    (a whole multiple of the quantum above these parts: fma_wrap)."""
+    q = P[P_QMAX]
+    nbits = P[P_NBITS]
+    a, b, c = hi, lo, tail
+    for _ in range(3):
+        if a == 0.0:
+            break
+        whole, k = whole_quanta(a, scale, q, nbits)
+        if not whole:
+            break
+        total = (total + k) & ((np.int64(1) << nbits) - 1)
+        a, b, c = b, c, 0.0
+    Y = np.int64(0)
+    sticky = False
+    if a != 0.0:
+        below = a < 0.0  # the rest is negative: its floor is one quantum below -keep
+        if below:
+            a, b, c = -a, -b, -c
+        kf, Y, sticky = parts_at(a, b, c, scale, q)
+        if below:
+            if Y != 0 or sticky:
+                kf += 1
+                Y = _ONE - Y - (np.int64(1) if sticky else np.int64(0))
+            kf = -kf
+        total += kf
+    if (Y != 0 or sticky) and round_up(total, Y, half_cmp(Y, sticky), _FRAC_BITS, negative,
+                                       mode, rand, rbits):
+        total = total + 1 if mode != RTO else total | 1
+    return wrap_result(total, negative, P)
+
+
 def round_parts(hi, lo, tail, scale, P, mode, saturate, ftz, rand, rbits):
     """Round X = (hi + lo + tail) * 2^scale (hi != 0, parts invariants above) to the format P
     once, exactly as round_scalar rounds a float64. Returns (value, flags)."""
     negative = hi < 0.0
     if negative:
+        if rejects_negative(P):
+            return invalid_nan()
         hi, lo, tail = -hi, -lo, -tail
     mbits = P[P_MBITS]
     qmax = P[P_QMAX]
+    wrap = P[P_KIND] == KIND_FIXED and wraps(P, saturate)
     ex = exact_exponent(hi, lo, scale)
     q = quantum_exponent(ex, P)
     if q > qmax:
+        if wrap:
+            return wrap_parts(hi, lo, tail, scale, negative, mode, rand, rbits, P, np.int64(0))
         return overflow_result(negative, mode, saturate, P)
     keep, Y, sticky = parts_at(hi, lo, tail, scale, q)
     inexact = Y != 0 or sticky
     if inexact and round_up(keep, Y, half_cmp(Y, sticky), _FRAC_BITS, negative, mode, rand,
                             rbits):
         keep = keep + 1 if mode != RTO else keep | 1
+    if keep == 0 and P[P_ZERO] == 0:  # no zero: below the smallest value (2^emin) is 2^emin
+        keep = np.int64(1)
     limit = P[P_MAXM_NEG] if negative else P[P_MAXM_POS]
     if q == qmax and keep > limit:
+        if wrap:
+            return wrap_result(keep, negative, P)
         return overflow_result(negative, mode, saturate, P)
     reaches_normal = False
     if tininess_test_applies(keep, q, ex, P, mode):
@@ -219,8 +284,9 @@ def invalid_result():
 
 
 def zero_result(negative, mode, P):
-    """An exact zero: -0 when both addends were -0, or for a cancellation under rdn."""
-    return signed_zero(negative or mode == RDN, P[P_KIND]), np.int64(0)
+    """An exact zero: -0 when both addends were -0, or for a cancellation under rdn (zero_of:
+    +0 where the format has no -0, NaN where it has no zero)."""
+    return zero_of(negative or mode == RDN, P)
 
 
 def is_negative(x):
@@ -246,7 +312,7 @@ def add_round(a, b, P, mode, saturate, ftz, rand, rbits):
         if aa == 0.0 and ab == 0.0:
             both_neg = is_negative(a) and is_negative(b)
             if is_negative(a) == is_negative(b):
-                return signed_zero(both_neg, P[P_KIND]), np.int64(0)
+                return zero_of(both_neg, P)
             return zero_result(False, mode, P)
         return round_scalar(b if aa == 0.0 else a, P, mode, saturate, ftz, rand, rbits)
     scale = np.int64(0)
@@ -281,7 +347,7 @@ def mul_round(a, b, P, mode, saturate, ftz, rand, rbits):
             return invalid_result()
         return round_scalar(-np.inf if negative else np.inf, P, mode, saturate, ftz, rand, rbits)
     if aa == 0.0 or ab == 0.0:
-        return signed_zero(negative, P[P_KIND]), np.int64(0)
+        return zero_of(negative, P)
     hi, lo, scale = exact_product(aa, ab)
     if negative:
         hi, lo = -hi, -lo
@@ -305,7 +371,7 @@ def div_round(a, b, P, mode, saturate, ftz, rand, rbits):
         value, flags = round_scalar(inf, P, mode, saturate, ftz, rand, rbits)
         return value, flags | DIVBYZERO
     if aa == 0.0 or ab == np.inf:
-        return signed_zero(negative, P[P_KIND]), np.int64(0)
+        return zero_of(negative, P)
     Ma, ea, _ = significand_exponent(aa)
     Mb, eb, _ = significand_exponent(ab)
     ma = np.float64(Ma)
@@ -336,7 +402,7 @@ def sqrt_round(a, P, mode, saturate, ftz, rand, rbits):
     if a != a:
         return a, np.int64(0)
     if a == 0.0:
-        return signed_zero(is_negative(a), P[P_KIND]), np.int64(0)
+        return zero_of(is_negative(a), P)
     if a < 0.0:
         return invalid_result()
     if a == np.inf:
@@ -383,7 +449,7 @@ def fma_round(a, b, c, P, mode, saturate, ftz, rand, rbits):
         if ac != 0.0:
             return round_scalar(c, P, mode, saturate, ftz, rand, rbits)
         if pneg == is_negative(c):
-            return signed_zero(pneg, P[P_KIND]), np.int64(0)
+            return zero_of(pneg, P)
         return zero_result(False, mode, P)
     if ac == 0.0:
         return mul_round(a, b, P, mode, saturate, ftz, rand, rbits)
@@ -394,17 +460,15 @@ def fma_round(a, b, c, P, mode, saturate, ftz, rand, rbits):
     mc = -np.float64(Mc) if is_negative(c) else np.float64(Mc)
     _, _, exph = significand_exponent(abs(ph))
     gap = exc - (exph + scale)
-    if gap > 120:  # the product is only a sticky bit below c
-        _, _, exm = significand_exponent(abs(mc))
-        tiny = pow2(exm - 200)
-        return round_parts(mc, -tiny if pneg else tiny, 0.0, ec, P, mode, saturate, ftz, rand,
-                           rbits)
-    if gap < -120:  # c is only a sticky bit below the product
-        tiny = pow2(exph - 200)
-        ctiny = -tiny if is_negative(c) else tiny
-        if pl == 0.0:
-            return round_parts(ph, ctiny, 0.0, scale, P, mode, saturate, ftz, rand, rbits)
-        return round_parts(ph, pl, ctiny, scale, P, mode, saturate, ftz, rand, rbits)
+    if gap > 120 or gap < -120:
+        wrap = P[P_KIND] == KIND_FIXED and wraps(P, saturate)
+        # (a wrapping format saturates here first: the sticky bit of the far smaller term is
+        # enough to decide overflow, not the wrapped value)
+        value, flags = fma_far_apart(mc, ec, ph, pl, scale, exph, gap, P, mode,
+                                     saturate or wrap, ftz, rand, rbits)
+        if not wrap or (flags & OVERFLOW) == 0:
+            return value, flags
+        return fma_wrap(mc, ec, ph, pl, scale, exph, gap, P, mode, rand, rbits)
     cs = mc * pow2(ec - scale)  # exact: |ec - scale| stays within float64's range here
     q1, f1 = two_sum(cs, pl)
     hi, f2 = two_sum(q1, ph)
@@ -412,6 +476,62 @@ def fma_round(a, b, c, P, mode, saturate, ftz, rand, rbits):
     if hi == 0.0:
         return zero_result(False, mode, P)
     return round_parts(hi, lo, tail, scale, P, mode, saturate, ftz, rand, rbits)
+
+
+def fma_far_apart(mc, ec, ph, pl, scale, exph, gap, P, mode, saturate, ftz, rand, rbits):
+    """fma whose addends lie more than 2^120 apart: the smaller one (c = mc * 2^ec, or the
+    product (ph + pl) * 2^scale, both signed) is only a sticky bit below the larger one."""
+    if gap > 120:  # the product is only a sticky bit below c
+        _, _, exm = significand_exponent(abs(mc))
+        tiny = pow2(exm - 200)
+        return round_parts(mc, -tiny if ph < 0.0 else tiny, 0.0, ec, P, mode, saturate, ftz,
+                           rand, rbits)
+    # c is only a sticky bit below the product
+    tiny = pow2(exph - 200)
+    ctiny = -tiny if mc < 0.0 else tiny
+    if pl == 0.0:
+        return round_parts(ph, ctiny, 0.0, scale, P, mode, saturate, ftz, rand, rbits)
+    return round_parts(ph, pl, ctiny, scale, P, mode, saturate, ftz, rand, rbits)
+
+
+def fma_wrap(mc, ec, ph, pl, scale, exph, gap, P, mode, rand, rbits):
+    """The wrapping overflow of an fma whose addends lie more than 2^120 apart (fma_far_apart's
+    arguments). The smaller addend is only a sticky bit below the larger one's last bit, unless
+    the larger one is a whole number of quanta: then it adds its quanta modulo 2^nbits and the
+    smaller one is rounded exactly (wrap_parts). The product's parts are integers in units of
+    2^scale, so c (below 2^-14 of them) is always a sticky bit below pl's last bit."""
+    q = P[P_QMAX]
+    nbits = P[P_NBITS]
+    if gap > 120:  # c is the larger addend
+        negative = mc < 0.0
+        flip = -1.0 if negative else 1.0
+        whole, k = whole_quanta(abs(mc), ec, q, nbits)
+        if whole:
+            return wrap_parts(ph * flip, pl * flip, 0.0, scale, negative, mode, rand, rbits, P, k)
+        _, _, exm = significand_exponent(abs(mc))
+        tiny = pow2(exm - 200)
+        return wrap_parts(abs(mc), tiny if (ph < 0.0) == negative else -tiny, 0.0, ec,
+                          negative, mode, rand, rbits, P, np.int64(0))
+    negative = ph < 0.0  # the product is the larger addend
+    flip = -1.0 if negative else 1.0
+    aph = ph * flip
+    apl = pl * flip
+    cr = mc * flip
+    ctiny = pow2(exph - 200)
+    if cr < 0.0:
+        ctiny = -ctiny
+    whole, k = whole_quanta(aph, scale, q, nbits)
+    if not whole:
+        if apl == 0.0:
+            return wrap_parts(aph, ctiny, 0.0, scale, negative, mode, rand, rbits, P,
+                              np.int64(0))
+        return wrap_parts(aph, apl, ctiny, scale, negative, mode, rand, rbits, P, np.int64(0))
+    if apl != 0.0:
+        whole_lo, k_lo = whole_quanta(apl, scale, q, nbits)
+        if not whole_lo:
+            return wrap_parts(apl, ctiny, 0.0, scale, negative, mode, rand, rbits, P, k)
+        k += k_lo
+    return wrap_parts(cr, 0.0, 0.0, ec, negative, mode, rand, rbits, P, k)
 
 
 def arith_round(op, a, b, c, P, mode, saturate, ftz, rand, rbits):

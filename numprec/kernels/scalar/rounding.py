@@ -13,8 +13,9 @@ import numpy as np
 
 from ...codes import (FLUSHED, INEXACT, INVALID, KIND_FIXED, KIND_FN, KIND_FNUZ, KIND_IEEE,
                      KIND_NONE, OVERFLOW, P_BIAS, P_EBITS, P_EMIN, P_KIND, P_MAXM_NEG, P_MAXM_POS,
-                     P_MBITS, P_NBITS, P_QMAX, P_SUBNORMALS, RDN, RNA, RNE, RTO, RTZ, RUP,
-                     SATURATED, SR, SUBNORMAL, TALLY_UNENCODABLE, UNDERFLOW, ZEROED)
+                     P_MBITS, P_NBITS, P_QMAX, P_SIGNED, P_SUBNORMALS, P_WRAP, P_ZERO, RDN, RNA,
+                     RNE, RTO, RTZ, RUP, SATURATED, SR, SUBNORMAL, TALLY_UNENCODABLE, UNDERFLOW,
+                     ZEROED)
 
 _ABS_MASK = 0x7FFFFFFFFFFFFFFF
 _MANT_MASK = 0xFFFFFFFFFFFFF
@@ -62,6 +63,60 @@ def signed_zero(negative, kind):
     return 0.0
 
 
+def rejects_negative(P):
+    """An unsigned float format (no sign bit): a negative value is invalid (NaN)."""
+    return P[P_SIGNED] == 0 and P[P_KIND] != KIND_FIXED
+
+
+def invalid_nan():
+    """The NaN of an invalid result, with the invalid flag."""
+    return bits_f64(np.int64(_NAN_BITS)), np.int64(INVALID)
+
+
+def zero_of(negative, P):
+    """(value, flags) of an exact zero result: the signed zero (+0 in fnuz, fixed point and
+    unsigned formats), or NaN with the invalid flag in a format without zero (E8M0)."""
+    if P[P_ZERO] == 0:
+        return invalid_nan()
+    return signed_zero(negative and P[P_SIGNED] != 0, P[P_KIND]), np.int64(0)
+
+
+def wraps(P, saturate):
+    """Overflow wraps (fixed point with overflow="wrap", unless the call asks to saturate)."""
+    return P[P_WRAP] != 0 and not saturate
+
+
+def wrap_result(keep, negative, P):
+    """Value and flags of a wrapping fixed-point overflow: keep (the rounded magnitude in quanta,
+    or any integer congruent to it modulo 2^nbits) with the sign, reduced modulo 2^nbits into the
+    range (two's complement, or [0, 2^nbits) unsigned). Raises overflow and inexact."""
+    nbits = P[P_NBITS]
+    k = (-keep if negative else keep) & ((np.int64(1) << nbits) - 1)
+    if P[P_MAXM_NEG] != 0 and k >= (np.int64(1) << (nbits - 1)):
+        k -= np.int64(1) << nbits
+    return np.float64(k) * pow2(P[P_QMAX]), np.int64(OVERFLOW | INEXACT)
+
+
+def wrap_scalar(M, e, negative, mode, rand, rbits, P):
+    """A wrapping fixed-point overflow of |x| = M * 2^e: |x| rounded at the quantum 2^qmax in the
+    mode, then wrap_result. Only the low nbits of the integer matter, so an exact multiple of
+    the quantum is reduced before it is shifted (no int64 overflow)."""
+    q = P[P_QMAX]
+    nbits = P[P_NBITS]
+    s = q - e
+    if s <= 0:
+        t = -s
+        if t >= nbits:
+            keep = np.int64(0)
+        else:
+            keep = (M & ((np.int64(1) << (nbits - t)) - 1)) << t
+    else:
+        keep, rem, cmp = split_at(M, s)
+        if rem != 0 and round_up(keep, rem, cmp, s, negative, mode, rand, rbits):
+            keep = keep + 1 if mode != RTO else keep | 1
+    return wrap_result(keep, negative, P)
+
+
 def split_at(M, s):
     """Split M at bit s: (kept high part, dropped low part, comparison of the dropped part with
     half a quantum: -1 below, 0 equal, +1 above)."""
@@ -105,7 +160,8 @@ def round_up(keep, rem, cmp, s, negative, mode, rand, rbits):
 
 
 def overflow_result(negative, mode, saturate, P):
-    """Value and flags of an overflowing result, by mode and the format's conventions."""
+    """Value and flags of an overflowing result, by mode and the format's conventions (a wrapping
+    fixed-point format wraps before it gets here: wrap_scalar, arith.wrap_parts)."""
     kind = P[P_KIND]
     if mode == RNE or mode == RNA or mode == SR:
         to_inf = True
@@ -134,29 +190,40 @@ def overflow_result(negative, mode, saturate, P):
 
 
 def fast_path_limits(P):
-    """(shift, lowest, highest, zero sign mask) for round_fast: the float64 mantissa bits below
-    the format's quantum, the |x| bit-pattern range where the fast path applies (min normal ..
-    max; zeros too), and the sign bit a zero keeps (none in fnuz). Fixed point never takes this
-    fast path (lowest > highest)."""
+    """(shift, lowest, highest, zero sign mask, check mask, zero ok) for round_fast: the float64
+    mantissa bits below the format's quantum, the bit-pattern range where the fast path applies
+    (min normal .. max), the sign bit a zero keeps (none in fnuz and unsigned formats), the mask
+    applied to x's pattern before the range check (|x| in signed formats; all of x in unsigned
+    ones, whose negative inputs thus fall below the range) and whether zeros take the fast path
+    (not without a zero). Fixed point never takes this fast path (lowest > highest)."""
     if P[P_KIND] == KIND_FIXED:
-        return np.int64(0), np.int64(1), np.int64(0), np.int64(0)
+        return (np.int64(0), np.int64(1), np.int64(0), np.int64(0), np.int64(_ABS_MASK),
+                np.int64(1))
     mbits = P[P_MBITS]
     s = 52 - mbits
     # (never below float64's own min normal: float64 subnormals need the general path)
     lowest = np.int64(max(P[P_EMIN] + 1023, 1)) << 52
     highest = (np.int64(P[P_QMAX] + mbits + 1023) << 52) | (
         (P[P_MAXM_POS] - (np.int64(1) << mbits)) << s)
-    zero_sign = np.int64(0) if P[P_KIND] == KIND_FNUZ else np.int64(-0x7FFFFFFFFFFFFFFF - 1)
-    return s, lowest, highest, zero_sign
+    signed = P[P_SIGNED] != 0
+    zero_sign = (np.int64(-0x7FFFFFFFFFFFFFFF - 1) if P[P_KIND] != KIND_FNUZ and signed
+                 else np.int64(0))
+    check_mask = np.int64(_ABS_MASK) if signed else np.int64(-1)
+    return s, lowest, highest, zero_sign, check_mask, np.int64(P[P_ZERO])
 
 
-def round_fast(x, mode, s, lowest, highest, zero_sign, rand, rbits):
-    """Branch-light rounding of x whose magnitude is a normal number of the format.
+def round_fast(x, mode, fast, rand, rbits):
+    """Branch-light rounding of x whose magnitude is a normal number of the format (fast: the
+    format's fast_path_limits).
 
     The quantum sits at bit s of the float64 pattern, so rounding is integer arithmetic on the
     pattern (a carry out of the mantissa bumps the exponent, as it should). Returns
     (value, ok, inexact); when ok is False the caller must use round_scalar instead.
     """
+    s = fast[0]
+    lowest = fast[1]
+    highest = fast[2]
+    zero_sign = fast[3]
     b = f64_bits(x)
     babs = b & _ABS_MASK
     mask = (np.int64(1) << s) - 1
@@ -185,7 +252,8 @@ def round_fast(x, mode, s, lowest, highest, zero_sign, rand, rbits):
     if babs == 0:
         sign &= zero_sign
     # (inf/NaN are excluded first: their carry could reach the sign bit)
-    ok = (babs >= lowest and babs < _INF_BITS and rb <= highest) or babs == 0
+    bc = b & fast[4]
+    ok = (bc >= lowest and bc < _INF_BITS and rb <= highest) or (babs == 0 and fast[5] != 0)
     return bits_f64(rb | sign), ok, inexact
 
 
@@ -301,7 +369,7 @@ def finish_rounding(keep, q, ex, negative, inexact, reaches_normal, P, ftz):
 def round_value(v, P, mode, saturate, ftz, rand, rbits, fast):
     """round_scalar(v) through round_fast when v lies in the format's normal range (fast: the
     format's fast_path_limits)."""
-    value, ok, inexact = round_fast(v, mode, fast[0], fast[1], fast[2], fast[3], rand, rbits)
+    value, ok, inexact = round_fast(v, mode, fast, rand, rbits)
     if ok:
         return value, np.int64(INEXACT) if inexact else np.int64(0)
     return round_scalar(v, P, mode, saturate, ftz, rand, rbits)
@@ -322,6 +390,10 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
         return x, np.int64(0)
     negative = f64_bits(x) < 0
     ax = abs(x)
+    if ax == 0.0:
+        return zero_of(negative, P)
+    if negative and rejects_negative(P):
+        return invalid_nan()
     if ax == np.inf:
         if saturate or kind == KIND_NONE or kind == KIND_FIXED:
             if negative:
@@ -333,9 +405,7 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
             return big, np.int64(SATURATED)
         if kind == KIND_IEEE:
             return x, np.int64(0)
-        return bits_f64(np.int64(_NAN_BITS)), np.int64(INVALID)
-    if ax == 0.0:
-        return signed_zero(negative, kind), np.int64(0)
+        return invalid_nan()
 
     mbits = P[P_MBITS]
     M, e, ex = significand_exponent(ax)
@@ -345,6 +415,8 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
     inexact = rem != 0
     if inexact and round_up(keep, rem, cmp, s, negative, mode, rand, rbits):
         keep = keep + 1 if mode != RTO else keep | 1
+    if keep == 0 and P[P_ZERO] == 0:  # no zero: below the smallest value (2^emin) is 2^emin
+        keep = np.int64(1)
 
     limit = P[P_MAXM_NEG] if negative else P[P_MAXM_POS]
     qmax = P[P_QMAX]
@@ -352,6 +424,8 @@ def round_scalar(x, P, mode, saturate, ftz, rand, rbits):
     # formats with a tiny exponent range, while keep <= 1 there).
     # (keep * 2^d > limit  <=>  keep > floor(limit / 2^d), with no shift of keep to overflow)
     if q >= qmax and keep > (limit >> min(q - qmax, 62)):
+        if kind == KIND_FIXED and wraps(P, saturate):
+            return wrap_scalar(M, e, negative, mode, rand, rbits, P)
         return overflow_result(negative, mode, saturate, P)
     reaches_normal = False
     if tininess_test_applies(keep, q, ex, P, mode):
@@ -376,7 +450,10 @@ def encode_scalar(v, P):
             return np.int64(-1)
         k = np.int64(v * pow2(-P[P_QMAX]))  # exact: v = k * 2^-N
         return k & ((np.int64(1) << nbits) - 1)
-    sign = sign_bit if negative else np.int64(0)
+    signed = P[P_SIGNED] != 0
+    if not signed:  # no sign bit: every pattern is a magnitude
+        sign_bit = np.int64(1) << nbits
+    sign = sign_bit if negative and signed else np.int64(0)
     ebits = P[P_EBITS]
     all_ones_exp = (np.int64(1) << ebits) - 1
     if v != v:
@@ -388,11 +465,15 @@ def encode_scalar(v, P):
             return np.int64(-1)
         return sign | (sign_bit - 1)  # fn: all ones
     ax = abs(v)
+    if negative and not signed and ax != 0.0:
+        return np.int64(-1)  # (rounding never gives one: negative values round to NaN)
     if ax == np.inf:
         if kind == KIND_IEEE:
             return sign | (all_ones_exp << mbits)
         return np.int64(-1)
     if ax == 0.0:
+        if P[P_ZERO] == 0:
+            return np.int64(-1)
         return sign if kind != KIND_FNUZ else np.int64(0)
     emin = P[P_EMIN]
     M, e, ex = significand_exponent(ax)
@@ -414,6 +495,8 @@ def decode_scalar(b, P):
             b = b - (np.int64(1) << nbits)
         return np.float64(b) * pow2(P[P_QMAX])
     sign_bit = np.int64(1) << (nbits - 1)
+    if P[P_SIGNED] == 0:  # no sign bit
+        sign_bit = np.int64(1) << nbits
     ebits = P[P_EBITS]
     negative = (b & sign_bit) != 0
     biased = (b >> mbits) & ((np.int64(1) << ebits) - 1)
@@ -428,7 +511,7 @@ def decode_scalar(b, P):
     if kind == KIND_FNUZ and b == sign_bit:
         return bits_f64(np.int64(_NAN_BITS))
     emin = P[P_EMIN]
-    if biased == 0:
+    if biased == 0 and P[P_ZERO] != 0:
         if P[P_SUBNORMALS] == 0 or mant == 0:
             return signed_zero(negative, kind)
         else:

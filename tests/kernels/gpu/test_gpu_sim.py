@@ -63,15 +63,15 @@ class _SimulatedCaseFile:
 
 
 class TestRoundingCases(_SimulatedCaseFile):
-    name, minimum = "rounding", 269
+    name, minimum = "rounding", 339
 
 
 class TestArithCases(_SimulatedCaseFile):
-    name, minimum = "arith", 157
+    name, minimum = "arith", 191
 
 
 class TestAccumCases(_SimulatedCaseFile):
-    name, minimum = "accum", 59
+    name, minimum = "accum", 66
 
 
 class TestDispatchCases(_SimulatedCaseFile):
