@@ -8,8 +8,8 @@ then numprec report), adjust_precision (a fp16-amp run without loss scaling unde
 --adjust-precision, and its report), study_rounding, study_error_accumulation,
 study_vanishing_gradients, study_loss_scaling, study_update_stagnation, study_quantization
 (numprec study NAME),
-bench_rounding, bench_matmul, bench_training, bench_monitor, bench_startup (numprec bench
-NAME). The GPU
+bench_rounding, bench_matmul, bench_training, bench_monitor, bench_startup, bench_quant
+(numprec bench NAME). The GPU
 report, reports/gpu, comes from analysis/gpu_check.py on a machine with a GPU.
 Run from the repository root.
 """
@@ -50,6 +50,7 @@ REPORTS = {
     "bench_training": [(["bench", "training", "--out", "reports"], (0,))],
     "bench_monitor": [(["bench", "monitor", "--out", "reports"], (0,))],
     "bench_startup": [(["bench", "startup", "--out", "reports"], (0,))],
+    "bench_quant": [(["bench", "quant", "--out", "reports"], (0,))],
 }
 
 

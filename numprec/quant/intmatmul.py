@@ -54,6 +54,7 @@ import numpy as np
 
 from ..codes import FLAG_NAMES, NFLAGS
 from ..ops.validate import check_flags
+from .backend import on_gpu
 
 OVERFLOW_MODES = ("wrap", "saturate", "detect")
 CODE_DTYPES = (np.dtype(np.int8), np.dtype(np.uint8), np.dtype(np.int16), np.dtype(np.uint16),
@@ -247,7 +248,7 @@ def _max_abs(x) -> int:
 # ------------------------------------------------------------------------------ public API
 
 def int_matmul(a_q, b_q, *, overflow="detect", acc_bits=32, a_zero_point=0, b_zero_point=0,
-               flags=None, return_overflow=False):
+               flags=None, return_overflow=False, backend=None):
     """The integer product (a_q - a_zero_point) @ (b_q - b_zero_point) accumulated in a
     two's-complement `acc_bits`-bit accumulator, k = 0..K-1 in order (module docstring).
 
@@ -260,8 +261,20 @@ def int_matmul(a_q, b_q, *, overflow="detect", acc_bits=32, a_zero_point=0, b_ze
     flags (numprec.Flags): `overflow` += the number of output elements whose exact partial
     sums left the accumulator range; for "saturate" also `saturated` += the same number (the
     elements that clamped). return_overflow=True returns IntMatmulResult(result, overflowed).
-    The result is int32 for acc_bits <= 32, int64 above.
+    The result is int32 for acc_bits <= 32, int64 above. backend: "cpu" or "gpu" (None:
+    numprec.get_backend()); the GPU (numprec.kernels.gpu.intmatmul, acc_bits 8..61) gives the
+    same integers and counts.
     """
+    if on_gpu(backend):
+        from ..kernels.gpu import intmatmul as gpu_intmatmul
+        check_flags(flags)
+        from ..kernels.gpu import is_device_array
+        a_q, b_q = (x if is_device_array(x) else _check_codes(x, name)
+                    for x, name in ((a_q, "a_q"), (b_q, "b_q")))
+        return gpu_intmatmul.int_matmul(
+            a_q, b_q, overflow=overflow,
+            acc_bits=acc_bits, a_zero_point=a_zero_point, b_zero_point=b_zero_point,
+            flags=flags, return_overflow=return_overflow)
     if overflow not in OVERFLOW_MODES:
         raise ValueError(f"int_matmul: unknown overflow={overflow!r}; valid: "
                          f"{', '.join(OVERFLOW_MODES)}")

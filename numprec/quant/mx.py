@@ -35,8 +35,13 @@ import math
 
 import numpy as np
 
+from ..codes import MODE_CODE, P_MAXM_NEG, P_MAXM_POS, SR, SR_MAX_BITS, STREAM_ROUND
 from ..formats import FixedPoint, Format, get_format
+from ..kernels.cpu import quant as _fast
+from ..kernels.scalar.rng import key_from_seed
 from ..ops import decode, encode
+from ..ops.validate import check_flags, check_mode
+from .backend import on_gpu
 
 SCALE_RULES = ("floor", "ceil", "even", "rceil")
 NONFINITE_RULES = ("nan-scale", "ignore", "error")
@@ -119,7 +124,8 @@ def shared_exponents(amax, elem, scale_rule: str = "floor", scale_overflow: str 
         e = floor_log2 + (2.0 * mantissa >= 2.0 - math.ldexp(1.0, -(p + 1))) - emax
     else:  # rceil: the smallest e with amax <= max * 2^e lies in {f, f + 1}
         f = np.clip(floor_log2 - emax, -40000, 40000)  # beyond, the clamp below decides
-        e = f + (safe > np.ldexp(fmt.max, f))
+        with np.errstate(over="ignore"):  # (max * 2^f beyond float64 is inf: amax <= it)
+            e = f + (safe > np.ldexp(fmt.max, f))
     e = np.where(positive, e, emin_scale)
     nan = ~finite
     if scale_overflow == "nan":
@@ -157,8 +163,165 @@ def _normalize_axis(axis, ndim, name) -> int:
 def bfp_encode(x, elem, *, block: int, scale_bits: int = 8, axis: int = -1,
                scale_rule: str = "floor", nonfinite: str = "nan-scale",
                scale_overflow: str = "nan", mode: str = "rne", seed=None, flags=None,
-               _caller: str = "bfp_encode"):
+               backend=None, _caller: str = "bfp_encode"):
     """(element codes, scale codes) of x in blocks of `block` along `axis`, each block's scale a
+    power of two 2^E stored as the `scale_bits`-bit code E + bias (all ones: NaN; E8M0 for 8):
+    generic block floating point, of which MX is the 8-bit-scale case (mx_encode).
+
+    Codes have x's shape (uint8, or uint16 for wider elements; fixed point elements in two's
+    complement); scales have x's shape with that axis divided by `block`. Elements are rounded
+    once from the exact quotient x / X with `mode` (rne, as the spec says, by default) and
+    saturate at the element's max. Elements of a block with the NaN scale decode to NaN whatever
+    they hold: numprec writes the element format's NaN there, or zero where it has none.
+    flags (a numprec.Flags) counts the elements' rounding events.
+
+    float32 and float64 arrays take one compiled pass (numprec.kernels.cpu.quant) when the
+    options allow (no flags, nonfinite "nan-scale" or "error", scale_bits <= 10, an element
+    format with subnormals or signed fixed point); everything else, and every invalid argument,
+    takes the exact multi-pass path, which gives the same bits. backend: "cpu" or "gpu" (None:
+    numprec.get_backend()); the GPU's codes (numprec.kernels.gpu.quant) are the CPU's bits."""
+    if on_gpu(backend):
+        return _bfp_encode_gpu(x, elem, block, scale_bits, axis, scale_rule, nonfinite,
+                               scale_overflow, mode, seed, flags, _caller)
+    fast = _bfp_encode_fast(x, elem, block, scale_bits, axis, scale_rule, nonfinite,
+                            scale_overflow, mode, seed, flags)
+    if fast is not None:
+        return fast
+    return _bfp_encode_exact(x, elem, block=block, scale_bits=scale_bits, axis=axis,
+                             scale_rule=scale_rule, nonfinite=nonfinite,
+                             scale_overflow=scale_overflow, mode=mode, seed=seed, flags=flags,
+                             _caller=_caller)
+
+
+def _bfp_encode_gpu(x, elem, block, scale_bits, axis, scale_rule, nonfinite, scale_overflow,
+                    mode, seed, flags, caller):
+    """bfp_encode on the GPU: the exact path's checks on the host (names, shapes, the first
+    NaN or inf for nonfinite="error"), then numprec.kernels.gpu.quant.mx_encode."""
+    from ..kernels.gpu import quant as gpu_quant
+    fmt = element_format(elem)
+    _check_choice(nonfinite, NONFINITE_RULES, "nonfinite rule")
+    _check_choice(scale_rule, SCALE_RULES, "scale rule")
+    _check_choice(scale_overflow, SCALE_OVERFLOW_RULES, "scale_overflow")
+    check_mode(mode)
+    check_flags(flags)
+    scale_range(scale_bits)
+    blocks, _, axis = _blocks(x, block, axis, caller)
+    bad = ~np.isfinite(blocks)
+    if nonfinite == "error":
+        if bad.any():
+            first = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            raise ValueError(f"{caller}: {int(bad.sum())} NaN or inf value(s); the first is in "
+                             f"block {first[:-1]} (nonfinite='ignore' or 'nan-scale' accept "
+                             "them)")
+        nonfinite = "nan-scale"  # (none there: the same codes)
+    arr = x if isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64) else \
+        np.asarray(x, dtype=np.float64)
+    return gpu_quant.mx_encode(arr, fmt, block=int(block), axis=axis, scale_rule=scale_rule,
+                               nonfinite=nonfinite, scale_overflow=scale_overflow,
+                               scale_bits=int(scale_bits), mode=mode, seed=seed, flags=flags)
+
+
+def _is_int(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
+
+
+def _fast_element(fmt):
+    """(fixed point?, the element constants of the compiled encode
+    (numprec.kernels.cpu.quant._mx_element)), or None for an element format it does not handle
+    (no subnormals, unsigned)."""
+    P = fmt.kernel_params
+    nbits = fmt.nbits
+    # (only the plain signed kinds: no unsigned or zero-less float, no wrapping fixed point)
+    if (not getattr(fmt, "signed", True) or not getattr(fmt, "zero", True)
+            or getattr(fmt, "overflow", "saturate") != "saturate"):
+        return None
+    if isinstance(fmt, FixedPoint):
+        limits = (math.ldexp(1.0, fmt.frac_bits), float(P[P_MAXM_POS]), float(P[P_MAXM_NEG]),
+                  (1 << nbits) - 1)
+        bits = (0, 0, 0, fmt.frac_bits, int(P[P_MAXM_POS]), int(P[P_MAXM_NEG]), (1 << nbits) - 1)
+        p32 = _p32(0, 0, 0, 0, 0, False, fmt.frac_bits, P[P_MAXM_POS], P[P_MAXM_NEG],
+                   (1 << nbits) - 1)
+        f32_ok = fmt.frac_bits <= 100
+        return True, (0, 0, 0, 1.0, 0, 0, False, limits, bits, p32, f32_ok)
+    if not fmt.subnormals or fmt.emin < -1000:
+        return None
+    maxmag = int(encode(np.array([fmt.max]), fmt)[0])
+    bits = (fmt.mbits, fmt.emin, fmt.bias, 0, 0, 0, 0)
+    # float32 lanes: 2^-126 below half the smallest quantum, every binade a float32 one
+    f32_ok = fmt.emin - fmt.mbits - 1 > -126 and fmt.emax <= 127 and fmt.mbits <= 22
+    p32 = _p32(fmt.emin if f32_ok else 0, fmt.mbits, fmt.bias, maxmag, 1 << (nbits - 1),
+               fmt.nan == "fnuz", 0, 0, 0, 0)
+    return False, (52 - fmt.mbits, (fmt.emin + 1023) << 52, (1023 - fmt.bias) << fmt.mbits,
+                   math.ldexp(1.0, fmt.mbits - fmt.emin), maxmag, 1 << (nbits - 1),
+                   fmt.nan == "fnuz", (1.0, 0.0, 0.0, 0), bits, p32, f32_ok)
+
+
+def _p32(emin, mbits, bias, maxmag, sign_bit, fnuz_zero, nfrac, limit_pos, limit_neg, mask):
+    """The float32-lane constants of numprec.kernels.cpu.quant._mx_f32_element ((254 + mbits)
+    << 23 wrapped into int32: the kernel's int32 difference with P's bits wraps back)."""
+    i32, f32 = np.int32, np.float32
+    return (f32(2.0 ** -126), i32(np.float32(2.0 ** emin).view(np.int32)),
+            i32(((254 + mbits) << 23) - (1 << 32) if mbits >= 2 else (254 + mbits) << 23),
+            i32(23 - mbits), i32((128 - bias) << mbits), i32(maxmag),
+            i32(sign_bit), bool(fnuz_zero), f32(2.0 ** nfrac), f32(limit_pos), f32(limit_neg),
+            i32(mask))
+
+
+_FAST_ELEMENTS: dict = {}
+
+
+def _bfp_encode_fast(x, elem, block, scale_bits, axis, scale_rule, nonfinite, scale_overflow,
+                     mode, seed, flags):
+    """bfp_encode by the one-pass kernel, or None where it does not apply (then the exact path
+    runs, and raises for invalid arguments as it always did)."""
+    if (flags is not None or not isinstance(x, np.ndarray)
+            or x.dtype not in (np.float32, np.float64) or x.ndim == 0 or x.size == 0
+            or nonfinite not in ("nan-scale", "error") or scale_rule not in SCALE_RULES
+            or scale_overflow not in SCALE_OVERFLOW_RULES
+            or not isinstance(mode, str) or mode not in MODE_CODE
+            or not _is_int(block) or block < 1 or not _is_int(axis)
+            or not -x.ndim <= axis < x.ndim or not _is_int(scale_bits)
+            or not 2 <= scale_bits <= 10):
+        return None
+    try:
+        fmt = element_format(elem)
+        key = key_from_seed(seed, STREAM_ROUND) if MODE_CODE[mode] == SR else 0
+    except (TypeError, ValueError, KeyError):
+        return None
+    axis = int(axis) % x.ndim
+    n = x.shape[axis]
+    if n % block:
+        return None
+    if fmt not in _FAST_ELEMENTS:  # (the NaN-scale blocks' filler: NaN, or 0 without NaN)
+        filler = int(encode(np.array([np.nan if fmt.has_nan else 0.0]), fmt)[0])
+        _FAST_ELEMENTS[fmt] = (_fast_element(fmt), filler)
+    element, filler = _FAST_ELEMENTS[fmt]
+    if element is None:
+        return None
+    fixed, constants = element
+    emin_s, emax_s, bias, nan_code = scale_range(scale_bits)
+    params = (fixed, SCALE_RULES.index(scale_rule), element_emax(fmt), _precision_bits(fmt),
+              float(fmt.max), emin_s, emax_s, bias, nan_code, scale_overflow == "nan", filler,
+              constants)
+    moved = np.ascontiguousarray(x if axis == x.ndim - 1 else np.moveaxis(x, axis, -1))
+    flat = moved.reshape(-1)
+    codes = np.empty(flat.size, dtype=np.uint8 if fmt.container_bits == 8 else np.uint16)
+    scales = np.empty(flat.size // block, dtype=np.uint8 if scale_bits <= 8 else np.uint16)
+    bad = _fast.mx_encode_into(flat, codes, scales, int(block), params, MODE_CODE[mode], key,
+                               SR_MAX_BITS)
+    if bad and nonfinite == "error":
+        return None  # the exact path names the first NaN or inf
+    codes = np.moveaxis(codes.reshape(moved.shape), -1, axis)
+    scales = scales.reshape(moved.shape[:-1] + (n // block,))
+    return codes, np.moveaxis(scales, -1, axis)
+
+
+def _bfp_encode_exact(x, elem, *, block: int, scale_bits: int = 8, axis: int = -1,
+               scale_rule: str = "floor", nonfinite: str = "nan-scale",
+               scale_overflow: str = "nan", mode: str = "rne", seed=None, flags=None,
+               _caller: str = "bfp_encode"):
+    """The exact multi-pass reference of bfp_encode (the fast kernel is checked against it):
+    (element codes, scale codes) of x in blocks of `block` along `axis`, each block's scale a
     power of two 2^E stored as the `scale_bits`-bit code E + bias (all ones: NaN; E8M0 for 8):
     generic block floating point, of which MX is the 8-bit-scale case (mx_encode).
 
@@ -202,7 +365,7 @@ def bfp_encode(x, elem, *, block: int, scale_bits: int = 8, axis: int = -1,
 
 def mx_encode(x, elem, *, block: int = 32, axis: int = -1, scale_rule: str = "floor",
               nonfinite: str = "nan-scale", scale_overflow: str = "nan", mode: str = "rne",
-              seed=None, flags=None):
+              seed=None, flags=None, backend=None):
     """(element codes, E8M0 scale codes) of x in OCP MX blocks of `block` along `axis`.
 
     Codes have x's shape (uint8, or uint16 for wider elements; fixed point elements in two's
@@ -210,10 +373,11 @@ def mx_encode(x, elem, *, block: int = 32, axis: int = -1, scale_rule: str = "fl
     once from the exact quotient x / X with `mode` (rne, as the spec says, by default) and
     saturate at the element's max. Elements of a block with the NaN scale decode to NaN whatever
     they hold: numprec writes the element format's NaN there, or zero where it has none.
-    flags (a numprec.Flags) counts the elements' rounding events."""
+    flags (a numprec.Flags) counts the elements' rounding events. backend: "cpu" or "gpu"
+    (None: numprec.get_backend())."""
     return bfp_encode(x, elem, block=block, scale_bits=8, axis=axis, scale_rule=scale_rule,
                       nonfinite=nonfinite, scale_overflow=scale_overflow, mode=mode, seed=seed,
-                      flags=flags, _caller="mx_encode")
+                      flags=flags, backend=backend, _caller="mx_encode")
 
 
 def bfp_decode(codes, scales, elem, *, block: int, scale_bits: int = 8, axis: int = -1,
@@ -239,7 +403,8 @@ def bfp_decode(codes, scales, elem, *, block: int, scale_bits: int = 8, axis: in
         raise ValueError(f"{_caller}: {fmt.name} codes lie in 0..{2 ** fmt.nbits - 1}")
     values = decode(blocks.astype(np.int64), fmt)
     e = moved_scales.astype(np.int64) - bias
-    out = np.ldexp(values, e[..., None])  # exact unless beyond float64 (scale_bits > 10)
+    with np.errstate(over="ignore"):  # exact unless beyond float64 (scale_bits > 10): inf
+        out = np.ldexp(values, e[..., None])
     out = np.where((moved_scales == nan_code)[..., None], np.nan, out)
     return np.moveaxis(out.reshape(moved_shape), -1, axis)
 
@@ -274,7 +439,8 @@ def block_stats(x, elem, *, block: int = 32, scale_bits: int = 8, axis: int = -1
     amax = magnitude.max(axis=-1)
     e, nan_scale = shared_exponents(amax, fmt, scale_rule, scale_overflow, scale_bits)
     # |x| / 2^E > max exactly  <=>  |x| > max * 2^E (ldexp exact: max has few bits)
-    limit = np.ldexp(fmt.max, e)[..., None]
+    with np.errstate(over="ignore"):  # (beyond float64: inf, nothing clips)
+        limit = np.ldexp(fmt.max, e)[..., None]
     clipped = (magnitude > limit) & finite & ~nan_scale[..., None]
     nonzero = np.where(finite & (magnitude > 0), magnitude, np.inf)
     smallest = nonzero.min(axis=-1)

@@ -7,6 +7,11 @@
 R rounds the exact real quotient once in a numprec rounding mode (numprec.quant.affine proves
 it); scale and zero point come from the arguments or from an observer (PyTorch's formulas:
 numprec.quant.qparams), per tensor, per channel or per group (numprec.quant.granularity).
+
+float32 and float64 arrays quantized per tensor or per channel in a deterministic mode take one
+compiled pass (numprec.kernels.cpu.quant, which proves it gives the same integers), and the
+minmax observer one more; everything else, and every invalid argument, takes the exact path
+(_quantize_exact, the reference the fast one is tested against).
 """
 from __future__ import annotations
 
@@ -14,12 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..codes import FLAG_NAMES, NFLAGS
+from ..codes import FLAG_NAMES, MODE_CODE, NFLAGS, SR
+from ..kernels.cpu import quant as _fast
 from ..ops.validate import as_float64, check_flags, check_mode
 from .affine import dequantize_values, quantize_values
+from .backend import on_gpu
 from .granularity import Granularity
 from .observers import Observer, make_observer
-from .qparams import check_bits, check_scheme, int_dtype, int_range, pow2_ceil
+from .qparams import check_bits, check_scheme, int_dtype, int_range, pow2_ceil, range_qparams
 
 NONFINITE = ("error", "clamp")
 _SATURATED = FLAG_NAMES.index("saturated")
@@ -65,7 +72,9 @@ def _check_input(x) -> np.ndarray:
 
 
 def _nonfinite_counts(x) -> dict:
-    if np.isfinite(np.sum(x, dtype=np.float64)):  # NaN and inf always reach the sum
+    with np.errstate(invalid="ignore", over="ignore"):  # (inf - inf, finite overflow: counted)
+        total = np.sum(x, dtype=np.float64)
+    if np.isfinite(total):  # NaN and inf always reach the sum
         return {"nan": 0, "posinf": 0, "neginf": 0}
     return {"nan": int(np.count_nonzero(np.isnan(x))),
             "posinf": int(np.count_nonzero(x == np.inf)),
@@ -144,7 +153,7 @@ def _qparams_from_observer(observer, x, gran, bits, signed, scheme, power_of_two
 def quantize(x, bits=8, *, signed=True, scheme="symmetric", axis=None, group=None, scale=None,
              zero_point=None, observer="minmax", mode="rne", seed=None,
              zero_point_before_rounding=False, nonfinite="error", power_of_two=False,
-             flags=None) -> Quantized:
+             flags=None, backend=None) -> Quantized:
     """Quantize x to `bits`-bit integers (docs/quantization.md, "Quantizers").
 
     scale=None takes scale and zero point from a fresh observer (`observer`: minmax,
@@ -153,8 +162,115 @@ def quantize(x, bits=8, *, signed=True, scheme="symmetric", axis=None, group=Non
     unsigned symmetric. mode: rne, rna, rtz, rup, rdn, rto or sr (seed). nonfinite: "error"
     refuses NaN/inf, "clamp" maps NaN to the zero point and +-inf to qmax/qmin. power_of_two
     rounds every scale up to a power of two. flags (numprec.Flags) counts the clamped elements
-    as `saturated`.
+    as `saturated`. backend: "cpu" or "gpu" (None: numprec.get_backend()); on the GPU the
+    observer and the checks run on the host and the codes come from
+    numprec.kernels.gpu.quant, bit for bit the CPU's.
     """
+    if on_gpu(backend):
+        return _quantize_exact(x, bits, signed=signed, scheme=scheme, axis=axis, group=group,
+                               scale=scale, zero_point=zero_point, observer=observer, mode=mode,
+                               seed=seed, zero_point_before_rounding=zero_point_before_rounding,
+                               nonfinite=nonfinite, power_of_two=power_of_two, flags=flags,
+                               _gpu=True)
+    fast = _quantize_fast(x, bits, signed, scheme, axis, group, scale, zero_point, observer,
+                          mode, zero_point_before_rounding, nonfinite, power_of_two, flags)
+    if fast is not None:
+        return fast
+    return _quantize_exact(x, bits, signed=signed, scheme=scheme, axis=axis, group=group,
+                           scale=scale, zero_point=zero_point, observer=observer, mode=mode,
+                           seed=seed, zero_point_before_rounding=zero_point_before_rounding,
+                           nonfinite=nonfinite, power_of_two=power_of_two, flags=flags)
+
+
+def _quantize_fast(x, bits, signed, scheme, axis, group, scale, zero_point, observer, mode,
+                   zp_before, nonfinite, power_of_two, flags):
+    """quantize by the one-pass kernel (numprec.kernels.cpu.quant.quantize_into), or None where
+    it does not apply: other input types, per group, mode sr, scales beyond 2^-1000..2^990, and
+    every argument the exact path refuses (it then raises as it always did)."""
+    if (not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64) or x.size == 0
+            or group is not None or not isinstance(mode, str) or mode not in MODE_CODE
+            or MODE_CODE[mode] == SR or nonfinite not in NONFINITE
+            or not isinstance(signed, (bool, np.bool_))):
+        return None
+    try:
+        bits = check_bits(bits)
+        scheme = check_scheme(scheme)
+        check_flags(flags)
+        gran = Granularity.of(x.shape, axis, None)
+    except (TypeError, ValueError):
+        return None
+    signed = bool(signed)
+    qmin, qmax = int_range(bits, signed)
+    x = np.require(x, requirements="C")
+    if gran.axis is None:
+        outer, nchan, inner = 1, 1, x.size
+    else:
+        nchan = x.shape[gran.axis]
+        outer = int(np.prod(x.shape[:gran.axis], dtype=np.int64))
+        inner = int(np.prod(x.shape[gran.axis + 1:], dtype=np.int64))
+    flat = x.reshape(-1)
+    counts = None
+    if scale is None:
+        if zero_point is not None:
+            return None
+        if isinstance(observer, str) and observer == "minmax":  # one compiled pass
+            lo, hi, found = _fast.finite_minmax(flat, outer, nchan, inner)
+            counts = dict(zip(("nan", "posinf", "neginf"), found))
+            if sum(found) and nonfinite == "error":
+                _refuse_nonfinite(x, counts)
+            try:  # (lo, hi widened to include 0, as range_qparams does first)
+                s, zp = range_qparams(lo, hi, bits, signed, scheme, bool(power_of_two))
+            except ValueError:  # the exact path names the observed range in its message
+                return None
+            s, zp = gran.from_rows(s), gran.from_rows(zp)
+        else:  # the exact path's steps, in its order
+            counts = _nonfinite_counts(x)
+            if sum(counts.values()) and nonfinite == "error":
+                _refuse_nonfinite(x, counts)
+            s, zp = _qparams_from_observer(observer, x, gran, bits, signed, scheme,
+                                           power_of_two)
+    else:
+        try:
+            s = _check_scale(scale, gran)
+            if power_of_two:
+                s = pow2_ceil(s)
+            if zero_point is None:
+                default = 1 << (bits - 1) if (not signed and scheme == "symmetric") else 0
+                zp = np.full(gran.param_shape, default, dtype=np.int64)
+            else:
+                zp = _check_zero_point(zero_point, gran, qmin, qmax)
+        except (TypeError, ValueError):
+            return None
+    if not _fast.scales_supported(s):  # (an observer has observed: finish here, exactly)
+        if counts is None:
+            counts = _nonfinite_counts(x)
+            if sum(counts.values()) and nonfinite == "error":
+                _refuse_nonfinite(x, counts)
+        return _exact_values(x, gran, s, zp, counts, bits, signed, scheme, mode,
+                             MODE_CODE[mode], None, bool(zp_before), flags)
+    inv, sh, sl = (np.ascontiguousarray(a.reshape(-1)) for a in _fast.split_scale(s))
+    zpf = np.ascontiguousarray(zp.reshape(-1), dtype=np.float64)
+    zeros = np.zeros_like(zpf)
+    zb, za = (zpf, zeros) if zp_before else (zeros, zpf)
+    out = np.empty(flat.size, dtype=np.uint8 if bits <= 8 else np.uint16)
+    saturated, *found = _fast.quantize_into(flat, out, outer, nchan, inner, inv, sh, sl, zb, za,
+                                            qmin, qmax, MODE_CODE[mode])
+    if counts is None:
+        counts = dict(zip(("nan", "posinf", "neginf"), found))
+        if sum(found) and nonfinite == "error":
+            _refuse_nonfinite(x, counts)
+    _add_saturated(flags, saturated)
+    q = out.view(int_dtype(bits, signed)).reshape(x.shape)
+    return Quantized(q, s, zp, bits, signed, scheme, gran.axis, gran.group, counts)
+
+
+def _quantize_exact(x, bits=8, *, signed=True, scheme="symmetric", axis=None, group=None,
+                    scale=None, zero_point=None, observer="minmax", mode="rne", seed=None,
+                    zero_point_before_rounding=False, nonfinite="error", power_of_two=False,
+                    flags=None, _gpu=False) -> Quantized:
+    """quantize by the exact multi-pass path (numprec.quant.affine): the reference, and the path
+    of everything the compiled kernel does not do; _gpu: the same checks and parameters, the
+    codes from the GPU kernel."""
     bits = check_bits(bits)
     if not isinstance(signed, (bool, np.bool_)):
         raise TypeError(f"quantize: signed must be True or False, got {signed!r}")
@@ -188,17 +304,44 @@ def quantize(x, bits=8, *, signed=True, scheme="symmetric", axis=None, group=Non
         else:
             zp = _check_zero_point(zero_point, gran, qmin, qmax)
 
-    r, saturated = quantize_values(x, s, zp, qmin, qmax, mode, code, seed,
-                                   bool(zero_point_before_rounding), gran)
+    if _gpu:
+        return _gpu_values(x, gran, s, zp, counts, bits, signed, scheme, mode, seed,
+                           bool(zero_point_before_rounding), flags)
+    return _exact_values(x, gran, s, zp, counts, bits, signed, scheme, mode, code, seed,
+                         bool(zero_point_before_rounding), flags)
+
+
+def _exact_values(x, gran, s, zp, counts, bits, signed, scheme, mode, code, seed, zp_before,
+                  flags) -> Quantized:
+    """The exact path once scale and zero point are known (numprec.quant.affine)."""
+    qmin, qmax = int_range(bits, signed)
+    r, saturated = quantize_values(x, s, zp, qmin, qmax, mode, code, seed, zp_before, gran)
     if counts["nan"]:
         nan = np.isnan(r)
         r[nan] = np.broadcast_to(gran.expand(zp), x.shape)[nan]
+    _add_saturated(flags, saturated)
+    q = r.astype(int_dtype(bits, signed))
+    return Quantized(q, s, zp, bits, signed, scheme, gran.axis, gran.group, counts)
+
+
+def _gpu_values(x, gran, s, zp, counts, bits, signed, scheme, mode, seed, zp_before,
+                flags) -> Quantized:
+    """The codes of the validated x, s, zp from numprec.kernels.gpu.quant (NaN to the zero
+    point and +-inf saturating, as _exact_values; "error" has refused them already)."""
+    from ..kernels.gpu import quant as gpu_quant
+    q, gpu_counts = gpu_quant.quantize(x, s, zp, bits=bits, signed=signed, axis=gran.axis,
+                                       group=gran.group, mode=mode, seed=seed,
+                                       zero_point_before_rounding=zp_before)
+    _add_saturated(flags, gpu_counts["saturated"])
+    q = q.astype(int_dtype(bits, signed), copy=False)
+    return Quantized(q, s, zp, bits, signed, scheme, gran.axis, gran.group, counts)
+
+
+def _add_saturated(flags, saturated):
     if flags is not None:
         add = np.zeros(NFLAGS, dtype=np.int64)
         add[_SATURATED] = saturated
         flags.add(add)
-    q = r.astype(int_dtype(bits, signed))
-    return Quantized(q, s, zp, bits, signed, scheme, gran.axis, gran.group, counts)
 
 
 def dequantize(q, scale, zero_point=0, *, axis=None, group=None) -> np.ndarray:

@@ -26,7 +26,6 @@ their zero points) through shared memory; each thread adds its terms in increasi
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
 
 import numpy as np
 from numba import cuda, from_dtype, types
@@ -133,12 +132,8 @@ SIGNATURES = {"int_matmul_kernel": [
 KERNELS = {"int_matmul_kernel": int_matmul_kernel}
 
 
-class IntMatmulResult(NamedTuple):
-    """int_matmul(..., return_overflow=True): the result and the number of output elements
-    that overflowed (numprec.quant.int_matmul's)."""
-
-    result: object
-    overflowed: int
+# int_matmul(..., return_overflow=True) returns numprec.quant's result type
+from ...quant.intmatmul import IntMatmulResult  # noqa: E402
 
 
 def int_matmul_into(a, b, za, zb, batches, m, n, k, acc_bits, saturate, out):

@@ -247,3 +247,87 @@ def test_int_matmul_device_arrays_and_bad_input():
         gpu_intmatmul.int_matmul(a, a.T, a_zero_point=200)
     with pytest.raises(ValueError, match="acc_bits"):
         gpu_intmatmul.int_matmul(a, a.T, acc_bits=64)
+
+
+# --- backend="gpu" through numprec.quant ------------------------------------------------------
+def _same_quantized(a, b):
+    assert a.q.dtype == b.q.dtype and np.array_equal(a.q, b.q)
+    assert np.array_equal(a.scale, b.scale) and np.array_equal(a.zero_point, b.zero_point)
+    assert a.nonfinite_counts == b.nonfinite_counts
+
+
+@pytest.mark.parametrize("options", [
+    dict(), dict(axis=1, scheme="asymmetric", signed=False), dict(axis=1, group=4, bits=4),
+    dict(mode="sr", seed=3, zero_point_before_rounding=True, scale=0.05, zero_point=-7),
+    dict(observer="percentile", power_of_two=True, mode="rto")], ids=_id)
+def test_quantize_backend_gpu_is_the_cpu_result(options):
+    x = np.random.default_rng(5).standard_normal((6, 8)).astype(np.float32)
+    x[0, 0], x[1, 1] = np.nan, np.inf
+    cpu_flags, gpu_flags = numprec.Flags(), numprec.Flags()
+    cpu = quantize(x, nonfinite="clamp", flags=cpu_flags, backend="cpu", **options)
+    got = quantize(x, nonfinite="clamp", flags=gpu_flags, backend="gpu", **options)
+    _same_quantized(cpu, got)
+    assert np.array_equal(cpu_flags.all, gpu_flags.all)
+    with pytest.raises(ValueError, match="NaN"):
+        quantize(x, backend="gpu")  # nonfinite="error" refuses them on the host, as the CPU
+    with pytest.raises(ValueError, match="bits"):
+        quantize(x, bits=1, backend="gpu")
+
+
+def test_quantize_follows_the_process_backend(monkeypatch):
+    from numprec.ops import backend as ops_backend
+    x = np.linspace(-3, 3, 40)
+    monkeypatch.setattr(ops_backend, "_default", "gpu")
+    got = quantize(x, 8, scale=0.03)
+    monkeypatch.setattr(ops_backend, "_default", "cpu")
+    _same_quantized(quantize(x, 8, scale=0.03), got)
+
+
+@pytest.mark.parametrize("elem", ["mxfp8_e4m3", "mxfp6_e2m3", "mxfp4", "mxint8"])
+@pytest.mark.parametrize("options", [dict(), dict(scale_rule="rceil", nonfinite="ignore"),
+                                     dict(mode="sr", seed=9, axis=0, scale_rule="even")],
+                         ids=_id)
+def test_mx_encode_backend_gpu_is_the_cpu_result(elem, options):
+    x = np.random.default_rng(1).standard_normal((32, 64)) * 3.0
+    x[3, 5] = np.inf
+    cpu_flags, gpu_flags = numprec.Flags(), numprec.Flags()
+    nonfinite_ok = options.get("nonfinite") != "ignore" or element_format(elem).has_nan
+    if not nonfinite_ok:
+        x[3, 5] = 1e9
+    cpu = mx_encode(x, elem, flags=cpu_flags, backend="cpu", **options)
+    got = mx_encode(x, elem, flags=gpu_flags, backend="gpu", **options)
+    for c, g in zip(cpu, got):
+        assert c.dtype == g.dtype and c.shape == g.shape and np.array_equal(c, g)
+    assert np.array_equal(cpu_flags.all, gpu_flags.all)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        mx_encode(x * np.inf, elem, nonfinite="error", backend="gpu")
+    with pytest.raises(ValueError, match="scale rule"):
+        mx_encode(x, elem, scale_rule="nearest", backend="gpu")
+
+
+def test_bfp_encode_backend_gpu_is_the_cpu_result():
+    from numprec.quant import bfp_encode
+    x = np.random.default_rng(2).standard_normal((4, 48)).astype(np.float32)
+    for bits in (5, 8, 10):
+        cpu = bfp_encode(x, "fp8_e4m3fn", block=16, scale_bits=bits, backend="cpu")
+        got = bfp_encode(x, "fp8_e4m3fn", block=16, scale_bits=bits, backend="gpu")
+        assert all(np.array_equal(c, g) for c, g in zip(cpu, got))
+
+
+def test_int_matmul_backend_gpu_is_the_cpu_result():
+    from numprec.quant import int_matmul
+    a = pq.int_operands((7, 300), np.int8, seed=4, extremes=0.8)
+    b = pq.int_operands((300, 5), np.int8, seed=5, extremes=0.8)
+    for overflow in ("wrap", "saturate", "detect"):
+        for acc_bits in (16, 32):
+            cpu_flags, gpu_flags = numprec.Flags(), numprec.Flags()
+            cpu = int_matmul(a, b, overflow=overflow, acc_bits=acc_bits, flags=cpu_flags,
+                             return_overflow=True, backend="cpu")
+            got = int_matmul(a, b, overflow=overflow, acc_bits=acc_bits, flags=gpu_flags,
+                             return_overflow=True, backend="gpu")
+            assert type(got) is type(cpu) and got.overflowed == cpu.overflowed
+            assert got.result.dtype == cpu.result.dtype
+            assert np.array_equal(got.result, cpu.result)
+            assert np.array_equal(cpu_flags.all, gpu_flags.all)
+    with pytest.raises(TypeError, match="float64"):
+        int_matmul(a.astype(np.float64), b, backend="gpu")

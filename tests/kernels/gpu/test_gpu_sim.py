@@ -83,7 +83,7 @@ class TestMonitorCases(_SimulatedCaseFile):
 
 
 class TestQuantCases(_SimulatedCaseFile):
-    name, minimum = "quant", 96
+    name, minimum = "quant", 116
 
 
 def test_every_case_file_has_its_test_class():
