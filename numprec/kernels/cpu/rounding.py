@@ -2,10 +2,11 @@
 the compiled scalar kernels (numprec.kernels.cpu.scalars).
 
 Each kernel takes flat contiguous arrays; validation, allocation and reshaping happen in
-numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast) over every element,
-with the rounding mode compiled in as a constant (jit.by_mode: one specialisation per mode, which
-LLVM vectorises), then the general scalar kernel for the few elements outside the format's normal
-range. Flags are counted into `counts` (one slot per flag bit) when asked. Inputs are float64 or
+numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast, or round_fast_wide
+where subnormal results or an unsigned format's negative inputs are common) over every element,
+with the rounding mode compiled in as a constant (one specialisation per mode, which LLVM
+vectorises), then the general scalar kernel for the few elements the fast pass left (NaN, inf,
+overflow, and whatever needs flags). Flags are counted into `counts` (one slot per flag bit) when asked. Inputs are float64 or
 float32 (each element widened exactly in a register: no float64 copy of a float32 array), and
 rounded results go to float64 or, for a format whose values all fit, float32 outputs (an exact
 store). The fast pass is
@@ -16,8 +17,8 @@ empty kernel cache compiles a third of the code).
 import numpy as np
 from numba import prange
 
-from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_EMIN, P_KIND, P_MBITS, P_NBITS,
-                      P_SIGNED, P_SUBNORMALS, RNE, TALLY_UNENCODABLE)
+from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_KIND, P_NBITS, P_SIGNED, P_SUBNORMALS,
+                      RNE, TALLY_UNENCODABLE)
 from ..jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
@@ -25,39 +26,36 @@ from .scalars import S
 _INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
 # Compile-time constants of each specialised copy (the values here are never run): the rounding
 # mode of the fast pass, whether the format is fixed point, whether the kernel encodes, whether
-# the fast pass also rounds subnormal results (SUBNORMAL), whether the general pass runs in
-# parallel (its copies are also compiled serial or parallel).
+# the fast pass is the WIDE one (round_fast_wide: subnormal results too) and for an UNSIGNED
+# format, whether the general pass runs in parallel (its copies are also compiled serial or
+# parallel).
 MODE = RNE
 FIXED = False
 ENCODE = False
-SUBNORMAL = False
+WIDE = False
+UNSIGNED = False
 PARALLEL = False
 
 
-def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
+def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts):
     """Fast pass over all elements in mode MODE; marks slow[i] where the general pass is needed.
-    Returns (how many elements are left for the general pass, how many lie below the min
-    normal: in a copy without SUBNORMAL, the left ones stand for them); adds the inexact and zeroed counts
-    among the others to counts when want_flags (fixed point rounds small values to zero here; a
-    float format's fast results are normal numbers or exact zeros). The counts are added here,
+    Returns (how many elements are left for the general pass, how many only a WIDE copy takes:
+    in a narrow copy, the left ones stand for them); adds the inexact and zeroed counts among
+    the others to counts when want_flags (fixed point rounds small values to zero here; a float
+    format's fast results are then normal numbers or exact zeros). The counts are added here,
     not in Python: two numpy scalar updates per op cost more than the pass on small arrays.
 
-    SUBNORMAL copies (float formats with subnormals, without flags or ftz: see _subnormal_fast)
-    also round (or encode) the inputs below the format's min normal here: a subnormal
-    result is k * 2^(emin - mbits), which is fixed-point rounding at that quantum
-    (round_fast_fixed: the general kernel models fixed point the same way), with the input's
-    sign on zero (none in fnuz)."""
-    mode, fixed, encode, subnormal = MODE, FIXED, ENCODE, SUBNORMAL
+    WIDE copies of float formats (round_fast_wide) also round (or encode) inputs below the
+    format's min normal, without flags or ftz, and an unsigned format's negative inputs (to
+    NaN) without flags; narrow ones (round_fast) take normal results only, for less work per
+    element."""
+    mode, fixed, encode, wide_copy, unsigned = MODE, FIXED, ENCODE, WIDE, UNSIGNED
     fast = S.fast_path_limits(P)
-    zero_sign = fast[3]
+    wide = S.wide_fast_limits(P, want_flags, ftz)
+    nan_code = S.encode_scalar(np.nan, P) if wide_copy and unsigned else np.int64(0)
     fixed_limits = S.fixed_fast_limits(P) if fixed else (1.0, 1.0, 0.0, 0.0)  # folds away
-    # the subnormal quantum's scales, and the subnormal range's top (the min normal)
-    quantum = P[P_EMIN] - P[P_MBITS]
-    sub_limits = ((S.pow2(-quantum), S.pow2(quantum), S.pow2(P[P_MBITS]), S.pow2(P[P_MBITS]))
-                  if subnormal else (1.0, 1.0, 0.0, 0.0))
-    min_normal = S.pow2(P[P_EMIN]) if subnormal else 0.0
     n_slow = 0
-    n_tiny = 0
+    n_wide = 0
     n_inexact = 0
     n_zeroed = 0
     for i in prange(x.size):
@@ -70,29 +68,26 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
                 out[i] = S.encode_fixed_fast(value, fixed_limits, P)
             else:
                 out[i] = value
+        elif wide_copy:
+            value, ok, inexact, tiny, k, wide_only = S.round_fast_wide(
+                np.float64(x[i]), mode, unsigned, wide, rand, rbits)
+            if encode:  # a subnormal result's pattern is sign | k (k = 2^mbits: the min
+                # normal's pattern)
+                sign = np.int64(S.f64_bits(value) < 0) << (P[P_NBITS] - 1)
+                code = S.encode_normal(value, P)
+                code = (k | sign) if tiny else code
+                if unsigned:  # NaN has its own pattern (none: the general pass counts it)
+                    is_nan = value != value
+                    code = nan_code if is_nan else code
+                    ok = ok and not (is_nan and nan_code < 0)
+                out[i] = code
+            else:
+                out[i] = value
+            n_wide += wide_only
         else:
-            xi = np.float64(x[i])
-            value, ok, inexact = S.round_fast(xi, mode, fast, rand, rbits)
-            tiny = False
-            code = np.int64(0)
-            if subnormal:
-                tiny = abs(xi) < min_normal and xi != 0.0  # (NaN compares false)
-                small, _, small_inexact = S.round_fast_fixed(xi, mode, sub_limits, rand, rbits)
-                # the result's sign is the input's, on zero too (+0 only in fnuz)
-                negative = xi < 0.0 and (small != 0.0 or zero_sign != 0)
-                if small == 0.0:  # round_fast_fixed's zero is +0
-                    small = -0.0 if negative else 0.0
-                if encode:  # k * 2^(emin - mbits) has the pattern sign | k (k = 2^mbits: the
-                    # min normal's pattern)
-                    code = np.int64(abs(small) * sub_limits[0]) | (
-                        np.int64(negative) << (P[P_NBITS] - 1))
-                value = small if tiny else value  # selects, not a branch: the loop vectorises
-                inexact = small_inexact if tiny else inexact
-                ok = ok or tiny
-                n_tiny += tiny
+            value, ok, inexact = S.round_fast(np.float64(x[i]), mode, fast, rand, rbits)
             if encode:
-                normal_code = S.encode_normal(value, P)
-                out[i] = code if tiny else normal_code
+                out[i] = S.encode_normal(value, P)
             else:
                 out[i] = value
         slow[i] = not ok
@@ -101,7 +96,7 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, counts):
     if want_flags:
         counts[_INEXACT] += n_inexact
         counts[_ZEROED] += n_zeroed
-    return n_slow, (n_tiny if subnormal else n_slow)
+    return n_slow, (n_wide if wide_copy else n_slow)
 
 
 def _general_pass(x, out, index, P, mode, saturate, ftz, key, offset, rbits, counts):
@@ -133,13 +128,14 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
     with threads_for(x.size):
-        allowed = _subnormal_fast(P, encode, want_flags, ftz)
+        allowed = _wide_helps(P, want_flags, ftz)
         share_key = (P, int(mode))
-        subnormal = allowed and _TINY_SHARE.get(share_key, 0.0) > SUBNORMAL_SHARE
-        n_slow, n_tiny = _fast_pass_for(mode, P[P_KIND] == KIND_FIXED, encode, subnormal)(
-            x, out, slow, P, key, offset, rbits, want_flags, counts)
+        wide = allowed and _WIDE_SHARE.get(share_key, 0.0) > WIDE_SHARE
+        n_slow, n_wide = _fast_pass_for(mode, P[P_KIND] == KIND_FIXED, encode, wide,
+                                        not P[P_SIGNED])(
+            x, out, slow, P, key, offset, rbits, want_flags, ftz, counts)
         if allowed and x.size >= 1024:
-            _TINY_SHARE[share_key] = n_tiny / x.size
+            _WIDE_SHARE[share_key] = n_wide / x.size
         if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
             index = np.flatnonzero(slow)
             bad = _general_pass_for(encode, index.size >= SMALL_WORK)(
@@ -173,34 +169,35 @@ def _decode_pass(bits, out, P):
 
 
 # Which copy of the fast pass a call takes is a matter of speed only (both give the same bits):
-# the SUBNORMAL copy does more work per element, which pays where many elements are tiny (a
-# subnormal left to the general pass costs it a gather, up to ~80 ns), and costs up to a third of
-# the pass where none are. So a call takes it when the previous call in that format and mode
-# found more than SUBNORMAL_SHARE of its elements below the min normal.
-SUBNORMAL_SHARE = 1 / 400
-_TINY_SHARE = {}  # (kernel params, mode) -> the share of tiny elements of the last call
+# the WIDE copy does more work per element, which pays where many elements need it (one left to
+# the general pass costs it a gather, up to ~80 ns), and costs up to a third of the pass where
+# none do. So a call takes it when the previous call in that format and mode found more than
+# WIDE_SHARE of its elements below the min normal (or negative, in an unsigned format).
+WIDE_SHARE = 1 / 400
+_WIDE_SHARE = {}  # (kernel params, mode) -> the share of the last call's elements that only the
+# WIDE copy rounds
 
 
-def _subnormal_fast(P, encode, want_flags, ftz) -> bool:
-    """Whether the fast pass rounds (or encodes) subnormal results too: a signed float format
-    with subnormals (an unsigned one leaves its negative inputs to the general pass), whose
-    quantum 2^(emin - mbits) is a normal float64 (not fp64), without flags (the general pass
-    counts underflow and the subnormal events) and without ftz."""
-    return bool(P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] and P[P_SIGNED] and not want_flags
-                and not ftz and P[P_EMIN] - P[P_MBITS] >= -1022)
+def _wide_helps(P, want_flags, ftz) -> bool:
+    """Whether the WIDE copy of the fast pass takes more elements than the narrow one: a float
+    format without flags (the general pass counts underflow, invalid and the subnormal events)
+    that has subnormals (without ftz) or no sign (its negative inputs round to NaN)."""
+    return bool(P[P_KIND] != KIND_FIXED and not want_flags
+                and ((P[P_SUBNORMALS] and not ftz) or not P[P_SIGNED]))
 
 
-_FAST_PASSES = {}  # (mode, fixed, encode, subnormal) -> its copy of _fast_pass, made when first
-# asked for
+_FAST_PASSES = {}  # (mode, fixed, encode, wide, unsigned) -> its copy of _fast_pass, made when
+# first asked for
 
 
-def _fast_pass_for(mode, fixed, encode, subnormal=False):
-    key = (int(mode), bool(fixed), bool(encode), bool(subnormal))
+def _fast_pass_for(mode, fixed, encode, wide=False, unsigned=False):
+    key = (int(mode), bool(fixed), bool(encode), bool(wide) and not fixed,
+           bool(wide) and bool(unsigned) and not fixed)
     kernel = _FAST_PASSES.get(key)
     if kernel is None:
         kernel = _FAST_PASSES[key] = specialize(
             {_fast_pass: cpu_parallel_kernel}, MODE=key[0], FIXED=key[1], ENCODE=key[2],
-            SUBNORMAL=key[3])._fast_pass
+            WIDE=key[3], UNSIGNED=key[4])._fast_pass
     return kernel
 
 

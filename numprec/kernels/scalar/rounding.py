@@ -257,6 +257,85 @@ def round_fast(x, mode, fast, rand, rbits):
     return bits_f64(rb | sign), ok, inexact
 
 
+def wide_fast_limits(P, want_flags, ftz):
+    """The limits of round_fast_wide: (s0, emin_b, lowest, highest, zero sign mask, check mask,
+    zero ok, magic bits, magic, nan ok, narrow lowest). s0: the float64 mantissa bits below a
+    normal result's quantum; emin_b: the biased float64 exponent of the format's min normal;
+    lowest..highest: the pattern range that takes the fast path, from the smallest nonzero
+    where it also rounds subnormal results (a float format with subnormals, without flags or
+    ftz: only the general kernel records underflow and the subnormal events), else from
+    round_fast's lowest (narrow lowest); magic bits / magic: the pattern and value of 2^(52 + q)
+    for the subnormal quantum 2^q; nan ok: without flags an unsigned format rounds a negative
+    input to NaN here (the general kernel raises invalid)."""
+    fast = fast_path_limits(P)
+    lenient = not want_flags
+    tiny_ok = P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] != 0 and lenient and not ftz
+    nan_ok = P[P_SIGNED] == 0 and P[P_KIND] != KIND_FIXED and lenient
+    q = P[P_EMIN] - P[P_MBITS]
+    return (np.int64(52 - P[P_MBITS]), np.int64(P[P_EMIN] + 1023),
+            np.int64(1) if tiny_ok else fast[1], fast[2], fast[3], fast[4], fast[5],
+            np.int64(max(1075 + q, 1)) << 52, pow2(max(52 + q, -1074)), np.int64(nan_ok),
+            fast[1])
+
+
+def round_fast_wide(x, mode, unsigned, wide, rand, rbits):
+    """round_fast extended below the format's min normal and, in an unsigned format (unsigned:
+    a constant of the caller), to negative inputs, in one branch-light computation per element
+    (wide: wide_fast_limits).
+
+    |x| = M * 2^(eb - 1075) with the integer significand M (the implicit bit included, none for
+    a float64 subnormal, whose eb is 1). M is rounded at bit s: s0 for a normal result, s0 plus
+    the exponent's distance below the min normal for a subnormal (a per-element shift, capped
+    where it only drops bits: M < 2^53), by one add before the shift (a carry is the round-up).
+    A normal result's pattern is (eb - 1) * 2^52 + k * 2^s (a carry bumps the exponent); a
+    subnormal one is k * 2^q, made exactly from its integer k as (2^52 + k) * 2^q - 2^(52 + q).
+    Returns (value, ok, inexact, tiny, k, wide only): ok False means the caller must use
+    round_scalar; wide only marks a result that round_fast leaves to round_scalar."""
+    s0 = wide[0]
+    b = f64_bits(x)
+    babs = b & _ABS_MASK
+    eb = max(babs >> 52, np.int64(1))
+    M = babs - ((eb - 1) << 52)
+    below = wide[1] - eb
+    tiny = below > 0
+    s_exact = s0 + max(below, np.int64(0))
+    s = min(s_exact, np.int64(54))
+    mask = (np.int64(1) << s) - 1
+    keep = M >> s
+    rem = M & mask
+    inexact = rem != 0
+    if mode == RNE:  # half - 1, plus one when keep is odd (none when s = 0: fp64), so that a
+        # tie carries only from an odd keep
+        k = (M + (mask >> 1) + (keep & mask & 1)) >> s
+    elif mode == RNA:
+        k = (M + ((mask + 1) >> 1)) >> s
+    elif mode == RTZ:
+        k = keep
+    elif mode == RUP:  # the magnitude grows for positive x (b >> 63: all ones when negative)
+        k = (M + (mask & ~(b >> 63))) >> s
+    elif mode == RDN:
+        k = (M + (mask & (b >> 63))) >> s
+    elif mode == RTO:  # an inexact result's last bit is set
+        k = keep | np.int64(inexact)
+    else:  # the exact shift: the draw compares with the distance's top rbits bits
+        k = keep + np.int64((rand >> (62 - rbits)) < stochastic_threshold(rem, s_exact, rbits))
+    normal_bits = ((eb - 1) << 52) + (k << s)
+    tiny_bits = f64_bits(bits_f64(wide[7] | k) - wide[8])
+    rb = tiny_bits if tiny else normal_bits
+    sign = b ^ babs
+    if rb == 0:
+        sign &= wide[4]
+    bc = b & wide[5]
+    ok = (bc >= wide[2] and bc < _INF_BITS and rb <= wide[3]) or (babs == 0 and wide[6] != 0)
+    wide_only = babs != 0 and bc < wide[10]
+    value_bits = rb | sign
+    if unsigned:  # a negative input (not NaN) is invalid: NaN
+        to_nan = wide[9] != 0 and b < 0 and babs != 0 and babs <= _INF_BITS
+        ok = ok or to_nan
+        value_bits = np.int64(_NAN_BITS) if to_nan else value_bits
+    return bits_f64(value_bits), ok, inexact, tiny, k, wide_only and ok
+
+
 def fixed_fast_limits(P):
     """(2^N, 2^-N, largest k, largest -k) as float64 for round_fast_fixed (all exact)."""
     n_frac = -P[P_QMAX]

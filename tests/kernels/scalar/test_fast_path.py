@@ -87,14 +87,14 @@ def test_fast_pass_without_flags_rounds_subnormals_like_the_general_kernel(fmt, 
     ref = np.empty_like(x)
     _general_only(x, ref, fmt.kernel_params, MODES.index(mode), False, False,
                   np.uint64(key_from_seed(7)), 62, np.zeros(NCOUNTS, dtype=np.int64))
-    # the first call finds many tiny elements, so the next ones take the SUBNORMAL copy of the
-    # fast pass; every call gives the general kernel's bits
+    # the first call finds many tiny elements, so the next ones take the WIDE copy of the fast
+    # pass; every call gives the general kernel's bits
     for _ in range(2):
         fast = numprec.round(x, fmt, mode, seed=7)
         np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
     if fmt.subnormals:
-        share = cpu_rounding._TINY_SHARE[(fmt.kernel_params, MODES.index(mode))]
-        assert share > cpu_rounding.SUBNORMAL_SHARE
+        share = cpu_rounding._WIDE_SHARE[(fmt.kernel_params, MODES.index(mode))]
+        assert share > cpu_rounding.WIDE_SHARE
     for rbits in (1, 5):  # stochastic rounding with few random bits
         if mode == "sr":
             _general_only(x, ref, fmt.kernel_params, SR, False, False,
@@ -111,9 +111,55 @@ def test_fast_encode_without_flags_gives_the_general_kernels_patterns(fmt, mode)
     fmt = numprec.get_format(fmt)
     x = np.concatenate([_subnormal_range(fmt, 4000, 5), _random_bits(4000, 6), [0.0, -0.0]])
     with_flags = numprec.encode(x, fmt, mode, seed=7, saturate=True, flags=numprec.Flags())
-    for _ in range(2):  # the second call takes the SUBNORMAL copy
+    for _ in range(2):  # the second call takes the WIDE copy
         fast = numprec.encode(x, fmt, mode, seed=7, saturate=True)
         np.testing.assert_array_equal(fast, with_flags)
     values = numprec.round(x, fmt, mode, seed=7, saturate=True)
     np.testing.assert_array_equal(numprec.decode(fast, fmt).view(np.uint64),
                                   values.view(np.uint64))
+
+
+WIDE_FORMATS = [f for f in FORMATS if f != "q3.4"] + ["fp64", "fp8_e5m2", "fp8_e8m0fnu",
+                                                      "fp8_ue4m3", "fp6_e3m2fn"]
+
+
+def _wide_inputs(fmt, seed):
+    """Subnormal-range and normal inputs of both signs, float64 subnormals, zeros, inf, NaN."""
+    rng = np.random.default_rng(seed)
+    tiny64 = rng.integers(1, 2**52, size=500).view(np.float64)  # float64 subnormals
+    x = np.concatenate([_subnormal_range(fmt, 2000, seed), _random_bits(4000, seed + 1),
+                        _ties(fmt, 1000, seed + 2), tiny64, -tiny64,
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, fmt.max, -fmt.max]])
+    return x
+
+
+@pytest.mark.parametrize("copy", ["narrow", "wide"])
+@pytest.mark.parametrize("fmt", WIDE_FORMATS, ids=str)
+@pytest.mark.parametrize("mode", MODES)
+def test_each_fast_pass_copy_gives_the_general_kernels_bits(fmt, mode, copy, monkeypatch):
+    # the share of tiny elements chooses the copy; forced here, each must give the same bits,
+    # rounded (float64 and float32 inputs) and encoded
+    monkeypatch.setattr(cpu_rounding, "WIDE_SHARE", -1.0 if copy == "wide" else 2.0)
+    fmt = numprec.get_format(fmt)
+    x = _wide_inputs(fmt, 11)
+    ref = np.empty_like(x)
+    with np.errstate(invalid="ignore"):
+        _general_only(x, ref, fmt.kernel_params, MODES.index(mode), False, False,
+                      np.uint64(key_from_seed(7)), 62, np.zeros(NCOUNTS, dtype=np.int64))
+    for _ in range(2):  # (the first call of a format and mode records its share)
+        fast = numprec.round(x, fmt, mode, seed=7)
+        np.testing.assert_array_equal(fast.view(np.uint64), ref.view(np.uint64))
+    with np.errstate(over="ignore"):  # (values beyond float32 become inf: inputs like others)
+        x32 = x.astype(np.float32)
+    ref32 = np.empty(x32.size)
+    _general_only(x32.astype(np.float64), ref32, fmt.kernel_params, MODES.index(mode), False,
+                  False, np.uint64(key_from_seed(7)), 62, np.zeros(NCOUNTS, dtype=np.int64))
+    got32 = numprec.round(x32, fmt, mode, seed=7)
+    np.testing.assert_array_equal(np.asarray(got32, np.float64).view(np.uint64),
+                                  ref32.view(np.uint64))
+    if not fmt.has_nan:  # (no pattern for NaN: encode refuses it)
+        x = x[~np.isnan(x)]
+    with_flags = numprec.encode(x, fmt, mode, seed=7, saturate=True, flags=numprec.Flags())
+    for _ in range(2):
+        np.testing.assert_array_equal(numprec.encode(x, fmt, mode, seed=7, saturate=True),
+                                      with_flags)
