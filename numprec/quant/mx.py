@@ -37,7 +37,7 @@ import numpy as np
 
 from ..codes import MODE_CODE, P_MAXM_NEG, P_MAXM_POS, SR, SR_MAX_BITS, STREAM_ROUND
 from ..formats import FixedPoint, Format, get_format
-from ..kernels.cpu import quant as _fast
+from ..kernels.cpu import mx as _fast
 from ..kernels.scalar.rng import key_from_seed
 from ..ops import decode, encode
 from ..ops.validate import check_flags, check_mode
@@ -175,7 +175,7 @@ def bfp_encode(x, elem, *, block: int, scale_bits: int = 8, axis: int = -1,
     they hold: numprec writes the element format's NaN there, or zero where it has none.
     flags (a numprec.Flags) counts the elements' rounding events.
 
-    float32 and float64 arrays take one compiled pass (numprec.kernels.cpu.quant) when the
+    float32 and float64 arrays take one compiled pass (numprec.kernels.cpu.mx) when the
     options allow (no flags, nonfinite "nan-scale" or "error", scale_bits <= 10, an element
     format with subnormals or signed fixed point); everything else, and every invalid argument,
     takes the exact multi-pass path, which gives the same bits. backend: "cpu" or "gpu" (None:
@@ -208,11 +208,7 @@ def _bfp_encode_gpu(x, elem, block, scale_bits, axis, scale_rule, nonfinite, sca
     blocks, _, axis = _blocks(x, block, axis, caller)
     bad = ~np.isfinite(blocks)
     if nonfinite == "error":
-        if bad.any():
-            first = np.unravel_index(int(np.argmax(bad)), bad.shape)
-            raise ValueError(f"{caller}: {int(bad.sum())} NaN or inf value(s); the first is in "
-                             f"block {first[:-1]} (nonfinite='ignore' or 'nan-scale' accept "
-                             "them)")
+        _refuse_nonfinite_blocks(bad, caller)
         nonfinite = "nan-scale"  # (none there: the same codes)
     arr = x if isinstance(x, np.ndarray) and x.dtype in (np.float32, np.float64) else \
         np.asarray(x, dtype=np.float64)
@@ -221,13 +217,22 @@ def _bfp_encode_gpu(x, elem, block, scale_bits, axis, scale_rule, nonfinite, sca
                                scale_bits=int(scale_bits), mode=mode, seed=seed, flags=flags)
 
 
+def _refuse_nonfinite_blocks(bad, caller):
+    """nonfinite="error": name how many NaN or inf values the blocks hold and the first one's
+    block (bad: the blocks' non-finite mask, blocks along the last axis)."""
+    if bad.any():
+        first = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        raise ValueError(f"{caller}: {int(bad.sum())} NaN or inf value(s); the first is in "
+                         f"block {first[:-1]} (nonfinite='ignore' or 'nan-scale' accept them)")
+
+
 def _is_int(value) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
 
 def _fast_element(fmt):
     """(fixed point?, the element constants of the compiled encode
-    (numprec.kernels.cpu.quant._mx_element)), or None for an element format it does not handle
+    (numprec.kernels.cpu.mx._mx_element)), or None for an element format it does not handle
     (no subnormals, unsigned)."""
     P = fmt.kernel_params
     nbits = fmt.nbits
@@ -257,7 +262,7 @@ def _fast_element(fmt):
 
 
 def _p32(emin, mbits, bias, maxmag, sign_bit, fnuz_zero, nfrac, limit_pos, limit_neg, mask):
-    """The float32-lane constants of numprec.kernels.cpu.quant._mx_f32_element ((254 + mbits)
+    """The float32-lane constants of numprec.kernels.cpu.mx._mx_f32_element ((254 + mbits)
     << 23 wrapped into int32: the kernel's int32 difference with P's bits wraps back)."""
     i32, f32 = np.int32, np.float32
     return (f32(2.0 ** -126), i32(np.float32(2.0 ** emin).view(np.int32)),
@@ -336,10 +341,8 @@ def _bfp_encode_exact(x, elem, *, block: int, scale_bits: int = 8, axis: int = -
     blocks, moved_shape, axis = _blocks(x, block, axis, _caller)
     magnitude = np.abs(blocks)
     bad = ~np.isfinite(blocks)
-    if nonfinite == "error" and bad.any():
-        first = np.unravel_index(int(np.argmax(bad)), bad.shape)
-        raise ValueError(f"{_caller}: {int(bad.sum())} NaN or inf value(s); the first is in "
-                         f"block {first[:-1]} (nonfinite='ignore' or 'nan-scale' accept them)")
+    if nonfinite == "error":
+        _refuse_nonfinite_blocks(bad, _caller)
     if nonfinite == "ignore":
         amax = np.where(bad, 0.0, magnitude).max(axis=-1)
     else:

@@ -182,6 +182,19 @@ def quantize(x, bits=8, *, signed=True, scheme="symmetric", axis=None, group=Non
                            nonfinite=nonfinite, power_of_two=power_of_two, flags=flags)
 
 
+def _given_qparams(scale, zero_point, gran, bits, signed, scheme, power_of_two):
+    """The checked scale (rounded up to a power of two when asked) and zero point of a call that
+    gives its scale: zero point 0 when none is given, or 2^(bits-1) for unsigned symmetric."""
+    s = _check_scale(scale, gran)
+    if power_of_two:
+        s = pow2_ceil(s)
+    if zero_point is None:
+        default = 1 << (bits - 1) if (not signed and scheme == "symmetric") else 0
+        return s, np.full(gran.param_shape, default, dtype=np.int64)
+    qmin, qmax = int_range(bits, signed)
+    return s, _check_zero_point(zero_point, gran, qmin, qmax)
+
+
 def _quantize_fast(x, bits, signed, scheme, axis, group, scale, zero_point, observer, mode,
                    zp_before, nonfinite, power_of_two, flags):
     """quantize by the one-pass kernel (numprec.kernels.cpu.quant.quantize_into), or None where
@@ -231,14 +244,7 @@ def _quantize_fast(x, bits, signed, scheme, axis, group, scale, zero_point, obse
                                            power_of_two)
     else:
         try:
-            s = _check_scale(scale, gran)
-            if power_of_two:
-                s = pow2_ceil(s)
-            if zero_point is None:
-                default = 1 << (bits - 1) if (not signed and scheme == "symmetric") else 0
-                zp = np.full(gran.param_shape, default, dtype=np.int64)
-            else:
-                zp = _check_zero_point(zero_point, gran, qmin, qmax)
+            s, zp = _given_qparams(scale, zero_point, gran, bits, signed, scheme, power_of_two)
         except (TypeError, ValueError):
             return None
     if not _fast.scales_supported(s):  # (an observer has observed: finish here, exactly)
@@ -295,14 +301,7 @@ def _quantize_exact(x, bits=8, *, signed=True, scheme="symmetric", axis=None, gr
             raise ValueError("quantize: zero_point= needs scale= (an observer chooses both)")
         s, zp = _qparams_from_observer(observer, x, gran, bits, signed, scheme, power_of_two)
     else:
-        s = _check_scale(scale, gran)
-        if power_of_two:
-            s = pow2_ceil(s)
-        if zero_point is None:
-            default = 1 << (bits - 1) if (not signed and scheme == "symmetric") else 0
-            zp = np.full(gran.param_shape, default, dtype=np.int64)
-        else:
-            zp = _check_zero_point(zero_point, gran, qmin, qmax)
+        s, zp = _given_qparams(scale, zero_point, gran, bits, signed, scheme, power_of_two)
 
     if _gpu:
         return _gpu_values(x, gran, s, zp, counts, bits, signed, scheme, mode, seed,

@@ -1,5 +1,5 @@
-"""The compiled one-pass kernels of quantize and mx_encode (numprec.kernels.cpu.quant) against
-the exact multi-pass paths they stand in for (numprec.quant.quantize._quantize_exact,
+"""The compiled one-pass kernels of quantize and mx_encode (numprec.kernels.cpu.quant and .mx)
+against the exact multi-pass paths they stand in for (numprec.quant.quantize._quantize_exact,
 numprec.quant.mx._bfp_encode_exact), bit for bit: integer codes, scales, zero points, the
 saturated count and the NaN / inf counts, or the same error.
 
@@ -17,6 +17,7 @@ from hypothesis import given, strategies as st
 
 import numprec
 from numprec import Flags
+from numprec.kernels.cpu import mx as fast_mx
 from numprec.kernels.cpu import quant as fast
 from numprec.quant import MX_FORMATS, bfp_encode, mx_encode, quantize
 from numprec.quant.mx import SCALE_RULES, _bfp_encode_exact
@@ -39,7 +40,7 @@ def kernel_calls(monkeypatch):
         return run
 
     monkeypatch.setattr(fast, "quantize_into", counted("quantize", fast.quantize_into))
-    monkeypatch.setattr(fast, "mx_encode_into", counted("mx", fast.mx_encode_into))
+    monkeypatch.setattr(fast_mx, "mx_encode_into", counted("mx", fast_mx.mx_encode_into))
     return calls
 
 

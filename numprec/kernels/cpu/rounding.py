@@ -17,8 +17,8 @@ empty kernel cache compiles a third of the code).
 import numpy as np
 from numba import prange
 
-from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_KIND, P_NBITS, P_SIGNED, P_SUBNORMALS,
-                      RNE, TALLY_UNENCODABLE)
+from ...codes import (COUNT_SLOT, KIND_FIXED, NCOUNTS, P_EMIN, P_KIND, P_NBITS, P_SIGNED,
+                      P_SUBNORMALS, RNE, TALLY_UNENCODABLE)
 from ..jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize, threads_for
 from .flags import add_tallies, check_counts, chunk_of, new_tallies
 from .scalars import S
@@ -130,6 +130,8 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     with threads_for(x.size):
         allowed = _wide_helps(P, want_flags, ftz)
         share_key = (P, int(mode))
+        if allowed and share_key not in _WIDE_SHARE:  # a format and mode's first call
+            _WIDE_SHARE[share_key] = _sampled_wide_share(x, P)
         wide = allowed and _WIDE_SHARE.get(share_key, 0.0) > WIDE_SHARE
         n_slow, n_wide = _fast_pass_for(mode, P[P_KIND] == KIND_FIXED, encode, wide,
                                         not P[P_SIGNED])(
@@ -176,6 +178,20 @@ def _decode_pass(bits, out, P):
 WIDE_SHARE = 1 / 400
 _WIDE_SHARE = {}  # (kernel params, mode) -> the share of the last call's elements that only the
 # WIDE copy rounds
+
+
+def _sampled_wide_share(x, P) -> float:
+    """The share of tiny (and, in an unsigned format, negative) elements among up to 256 spread
+    over x: a format and mode's first call then compiles (on an empty cache) and runs the copy
+    its data need, not the other one too on its second call."""
+    sample = np.asarray(x[::max(1, x.size // 256)], dtype=np.float64)
+    if sample.size == 0:
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        need = (np.abs(sample) < 2.0 ** int(P[P_EMIN])) & (sample != 0.0)
+        if not P[P_SIGNED]:
+            need |= sample < 0.0
+    return float(need.mean())
 
 
 def _wide_helps(P, want_flags, ftz) -> bool:

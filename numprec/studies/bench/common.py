@@ -55,7 +55,23 @@ def machine_notes() -> str:
     import numba
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu_model()}; {os.cpu_count()} CPUs, {numba.get_num_threads()} numba threads, "
-            f"load average {load:.2f} at start")
+            f"load average {load:.2f} at start{compile_target_note()}")
+
+
+_VECTOR_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl")
+
+
+def compile_target_note() -> str:
+    """Where numba compiles for another CPU than the host (NUMBA_CPU_NAME, NUMBA_CPU_FEATURES:
+    e.g. AVX2 code measured on an AVX-512 machine), which one and its vector extensions."""
+    import numba
+    name = numba.config.CPU_NAME
+    if not name:
+        return ""
+    features = (numba.config.CPU_FEATURES or "").split(",")
+    vector = [f[1:] for f in features if f.startswith("+") and f[1:] in _VECTOR_FEATURES]
+    return (f"; numprec's kernels compiled for {name} ({' '.join(vector) or 'no vector extensions'}"
+            "), not for the host")
 
 
 def _time_fresh_process(cache_dir: str, env_extra=None) -> float:

@@ -163,3 +163,32 @@ def test_each_fast_pass_copy_gives_the_general_kernels_bits(fmt, mode, copy, mon
     for _ in range(2):
         np.testing.assert_array_equal(numprec.encode(x, fmt, mode, seed=7, saturate=True),
                                       with_flags)
+
+
+@pytest.mark.parametrize("fmt, tiny_data, wide", [
+    ("fp8_e4m3fn", True, True), ("fp8_e4m3fn", False, False), ("fp8_ue4m3", False, True),
+    ("bf16", False, False), ("fp64", True, True)])
+def test_a_first_call_takes_the_copy_its_data_need(fmt, tiny_data, wide, monkeypatch):
+    # (so that on an empty cache a second call does not compile the other copy too)
+    fmt = numprec.get_format(fmt)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(10000)  # N(0,1): a sign either way, about 1% below e4m3's 2^-6
+    if not tiny_data:
+        x = np.where(np.abs(x) < 0.02, 1.0, x)
+    elif fmt.name == "fp64":
+        x[::3] = 1e-310  # float64 subnormals
+    else:
+        x[::3] = fmt.min_subnormal * 3
+    taken = []
+    real = cpu_rounding._fast_pass_for
+
+    def record(mode, fixed, encode, wide=False, unsigned=False):
+        taken.append(bool(wide))
+        return real(mode, fixed, encode, wide, unsigned)
+
+    monkeypatch.setattr(cpu_rounding, "_fast_pass_for", record)
+    monkeypatch.setattr(cpu_rounding, "_WIDE_SHARE", {})
+    expected = numprec.round(x, fmt, "rne", flags=numprec.Flags())  # (flags: the narrow copy)
+    got = numprec.round(x, fmt, "rne")
+    assert taken == [False, wide]
+    np.testing.assert_array_equal(got.view(np.uint64), expected.view(np.uint64))
