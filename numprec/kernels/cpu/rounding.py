@@ -53,7 +53,8 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts):
     fast = S.fast_path_limits(P)
     wide = S.wide_fast_limits(P, want_flags, ftz)
     nan_code = S.encode_scalar(np.nan, P) if wide_copy and unsigned else np.int64(0)
-    fixed_limits = S.fixed_fast_limits(P) if fixed else (1.0, 1.0, 0.0, 0.0)  # folds away
+    fixed_limits = (S.fixed_fast_limits(P) if fixed else  # (folds away)
+                    (np.int64(0), np.int64(0), np.int64(0), np.int64(0), 0.0, np.int64(0)))
     n_slow = 0
     n_wide = 0
     n_inexact = 0
@@ -61,11 +62,11 @@ def _fast_pass(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts):
     for i in prange(x.size):
         rand = S.element_draw(key, offset + i, mode)
         if fixed:
-            value, ok, inexact = S.round_fast_fixed(np.float64(x[i]), mode, fixed_limits, rand,
-                                                    rbits)
+            value, ok, inexact, code = S.round_fast_fixed(np.float64(x[i]), mode, fixed_limits,
+                                                          rand, rbits)
             n_zeroed += ok & inexact & (value == 0.0)
             if encode:
-                out[i] = S.encode_fixed_fast(value, fixed_limits, P)
+                out[i] = code
             else:
                 out[i] = value
         elif wide_copy:

@@ -217,7 +217,8 @@ def round_fast(x, mode, fast, rand, rbits):
     format's fast_path_limits).
 
     The quantum sits at bit s of the float64 pattern, so rounding is integer arithmetic on the
-    pattern (a carry out of the mantissa bumps the exponent, as it should). Returns
+    pattern: one add below bit s (its carry is the round-up, and a carry out of the mantissa
+    bumps the exponent, as it should), then the bits below s cleared. Returns
     (value, ok, inexact); when ok is False the caller must use round_scalar instead.
     """
     s = fast[0]
@@ -227,27 +228,26 @@ def round_fast(x, mode, fast, rand, rbits):
     b = f64_bits(x)
     babs = b & _ABS_MASK
     mask = (np.int64(1) << s) - 1
-    keep = babs >> s
     rem = babs & mask
-    half = (mask + 1) >> 1
     inexact = rem != 0
-    # The kept significand's last bit; with no stored mantissa bits it is the implicit 1.
-    odd = (keep & 1) == 1 or s == 52
-    if mode == RNE:
-        up = (rem > half) or (inexact and rem == half and odd)
+    # The kept significand's last bit; with no stored mantissa bits (s = 52) it is the implicit
+    # 1 (and none is kept when s = 0: fp64).
+    odd = (((babs >> s) & 1) | np.int64(s == 52)) & mask
+    if mode == RNE:  # half - 1, plus one when odd: a tie carries only from an odd neighbour
+        rb = (babs + (mask >> 1) + odd) & ~mask
     elif mode == RNA:
-        up = inexact and rem >= half
+        rb = (babs + ((mask + 1) >> 1)) & ~mask
     elif mode == RTZ:
-        up = False
-    elif mode == RUP:
-        up = inexact and b >= 0
+        rb = babs & ~mask
+    elif mode == RUP:  # the magnitude grows for positive x (b >> 63: all ones when negative)
+        rb = (babs + (mask & ~(b >> 63))) & ~mask
     elif mode == RDN:
-        up = inexact and b < 0
-    elif mode == RTO:
-        up = inexact and not odd
+        rb = (babs + (mask & (b >> 63))) & ~mask
+    elif mode == RTO:  # an inexact result's last bit is set (an odd one stays)
+        rb = (babs & ~mask) | ((np.int64(inexact) << s) & ~(odd << s))
     else:
         up = (rand >> (62 - rbits)) < stochastic_threshold(rem, s, rbits)
-    rb = (keep + np.int64(up)) << s
+        rb = ((babs >> s) + np.int64(up)) << s
     sign = b ^ babs
     if babs == 0:
         sign &= zero_sign
@@ -337,47 +337,51 @@ def round_fast_wide(x, mode, unsigned, wide, rand, rbits):
 
 
 def fixed_fast_limits(P):
-    """(2^N, 2^-N, largest k, largest -k) as float64 for round_fast_fixed (all exact)."""
-    n_frac = -P[P_QMAX]
-    return pow2(n_frac), pow2(-n_frac), np.float64(P[P_MAXM_POS]), np.float64(P[P_MAXM_NEG])
+    """(1075 + q, largest k, largest -k, magic bits, magic, code mask) for round_fast_fixed: the
+    quantum 2^q = 2^-N's place in a float64 significand, the integer limits, the pattern and
+    value of 2^(52 + q), the nbits mask of a two's complement code."""
+    q = P[P_QMAX]
+    return (np.int64(1075 + q), np.int64(P[P_MAXM_POS]), np.int64(P[P_MAXM_NEG]),
+            np.int64(max(1075 + q, 1)) << 52, pow2(max(52 + q, -1074)),
+            (np.int64(1) << P[P_NBITS]) - 1)
 
 
 def round_fast_fixed(x, mode, limits, rand, rbits):
-    """Branch-light fixed-point rounding: k = round(|x| * 2^N) by exact float steps (scaling by
-    a power of two, floor, and the fraction y - floor(y) are all exact below 2^53). Returns
-    (value, ok, inexact); ok is False for NaN/inf, huge inputs and saturation."""
-    scale_up, scale_down, limit_pos, limit_neg = limits
-    negative = x < 0.0
-    y = abs(x) * scale_up
-    t = np.floor(y)
-    frac = y - t
-    inexact = frac != 0.0
-    odd = t - 2.0 * np.floor(t * 0.5) == 1.0
-    if mode == RNE:
-        up = frac > 0.5 or (frac == 0.5 and odd)
+    """Branch-light fixed-point rounding, k = round(|x| / 2^q), in integers only (no float to
+    integer conversion, which AVX2 lacks): |x| = M * 2^(eb - 1075) as in round_fast_wide,
+    rounded at bit s = (1075 + q) - eb of M by one add before the shift, and the value k * 2^q
+    made exactly as (2^52 + k) * 2^q - 2^(52 + q). Returns (value, ok, inexact, code: the
+    two's complement pattern); ok is False for NaN/inf, |x| >= 2^(52 + q) and saturation."""
+    b = f64_bits(x)
+    babs = b & _ABS_MASK
+    negative = b < 0
+    eb = max(babs >> 52, np.int64(1))
+    M = babs - ((eb - 1) << 52)
+    s_exact = limits[0] - eb
+    s = min(max(s_exact, np.int64(0)), np.int64(54))
+    mask = (np.int64(1) << s) - 1
+    keep = M >> s
+    rem = M & mask
+    inexact = rem != 0
+    if mode == RNE:  # (as round_fast_wide)
+        k = (M + (mask >> 1) + (keep & mask & 1)) >> s
     elif mode == RNA:
-        up = frac >= 0.5
+        k = (M + ((mask + 1) >> 1)) >> s
     elif mode == RTZ:
-        up = False
+        k = keep
     elif mode == RUP:
-        up = inexact and not negative
+        k = (M + (mask & ~(b >> 63))) >> s
     elif mode == RDN:
-        up = inexact and negative
+        k = (M + (mask & (b >> 63))) >> s
     elif mode == RTO:
-        up = inexact and not odd
+        k = keep | np.int64(inexact)
     else:
-        # frac * 2^rbits is exact; its floor is the stochastic threshold (< 2^62).
-        scaled = frac * pow2(rbits) if y < 9007199254740992.0 else 0.0
-        up = (rand >> (62 - rbits)) < np.int64(scaled)
-    k = t + np.float64(up)
-    ok = y < 9007199254740992.0 and k <= (limit_neg if negative else limit_pos)
-    value = k * scale_down
-    return (0.0 - value if negative else value), ok, inexact
-
-
-def encode_fixed_fast(v, limits, P):
-    """Two's-complement pattern of a fixed-point value (exact: v * 2^N is an integer)."""
-    return np.int64(v * limits[0]) & ((np.int64(1) << P[P_NBITS]) - 1)
+        k = keep + np.int64((rand >> (62 - rbits)) < stochastic_threshold(rem, s_exact, rbits))
+    ok = s_exact > 0 and babs < _INF_BITS and k <= (limits[2] if negative else limits[1])
+    magnitude = bits_f64(limits[3] | k) - limits[4]
+    value = (0.0 - magnitude) if negative else magnitude  # (+0 for a zero result)
+    code = (0 - k if negative else k) & limits[5]
+    return value, ok, inexact, code
 
 
 def encode_normal(v, P):
