@@ -15,7 +15,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import inspect
@@ -108,18 +107,49 @@ for _locator in (_UserWideKernelLocator, _InTreeKernelLocator, _EnvDirKernelLoca
 SMALL_WORK = 1 << 15
 
 
-@contextlib.contextmanager
-def threads_for(work: int):
-    """Run the parallel kernels inside on one thread when `work` (elements, or flops) is small."""
-    previous = numba.get_num_threads()
-    if work >= SMALL_WORK or previous == 1:
-        yield
-        return
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
+class threads_for:
+    """Run the parallel kernels inside on one thread when `work` (elements, or flops) is small.
+
+    Entered around every kernel call of every op, so it is a plain class (no generator) that
+    calls numba's thread-count setter below its Python wrapper once the thread pool is up (the
+    wrapper's checks cost more than the small kernels it wraps; 1 is always a valid count)."""
+    __slots__ = ("work", "previous")
+
+    def __init__(self, work: int):
+        self.work = work
+        self.previous = 0
+
+    def __enter__(self):
+        if self.work >= SMALL_WORK:
+            return self
+        get, put = _thread_count_calls()
+        previous = get()
+        if previous != 1:
+            put(1)
+            self.previous = previous
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous:
+            _thread_count_calls()[1](self.previous)
+        return False
+
+
+_THREAD_COUNT_CALLS = []
+
+
+def _thread_count_calls():
+    """(get, set) of the calling thread's numba thread count: numba's C entry points once its
+    thread pool is launched (numba.np.ufunc.parallel), else (another numba) its public API."""
+    if not _THREAD_COUNT_CALLS:
+        from numba.np.ufunc import parallel
+        parallel._launch_threads()
+        get = getattr(parallel, "_get_num_threads", None)
+        put = getattr(parallel, "_set_num_threads", None)
+        if not (callable(get) and callable(put)):
+            get, put = numba.get_num_threads, numba.set_num_threads
+        _THREAD_COUNT_CALLS[:] = [get, put]
+    return _THREAD_COUNT_CALLS
 
 
 def cpu_scalar(func):

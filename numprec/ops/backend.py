@@ -32,7 +32,15 @@ def kernels(backend=None):
     GPU's raises a clear error where neither a GPU nor the CUDA simulator is usable. A target's
     kernels are imported on first use."""
     name = _check(backend) if backend is not None else get_backend()
-    return importlib.import_module(f"numprec.kernels.{name}").kernel_set()
+    kernel_set = _KERNEL_SETS.get(name)
+    if kernel_set is None:  # (the GPU's is not kept: whether it can run may change)
+        kernel_set = importlib.import_module(f"numprec.kernels.{name}").kernel_set()
+        if name == "cpu":
+            _KERNEL_SETS[name] = kernel_set
+    return kernel_set
+
+
+_KERNEL_SETS = {}  # backend name -> its kernel set, once made (every op of every step asks)
 
 
 def entry_point(kernels, name):

@@ -128,15 +128,21 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     check_counts(counts)
     slow = np.empty(x.size, dtype=np.bool_)
     bad = 0
+    plan = _PLANS.get((P, mode, encode, want_flags, ftz))
+    if plan is None:
+        plan = _plan(P, mode, encode, want_flags, ftz)
+    allowed, share_key, fixed, unsigned = plan
     with threads_for(x.size):
-        allowed = _wide_helps(P, want_flags, ftz)
-        share_key = (P, int(mode))
-        if allowed and share_key not in _WIDE_SHARE:  # a format and mode's first call
-            _WIDE_SHARE[share_key] = _sampled_wide_share(x, P)
-        wide = allowed and _WIDE_SHARE.get(share_key, 0.0) > WIDE_SHARE
-        n_slow, n_wide = _fast_pass_for(mode, P[P_KIND] == KIND_FIXED, encode, wide,
-                                        not P[P_SIGNED])(
-            x, out, slow, P, key, offset, rbits, want_flags, ftz, counts)
+        wide = False
+        if allowed:
+            share = _WIDE_SHARE.get(share_key)
+            if share is None:  # a format and mode's first call
+                share = _WIDE_SHARE[share_key] = _sampled_wide_share(x, P)
+            wide = share > WIDE_SHARE
+        kernel = _FAST_PASSES.get((mode, fixed, encode, wide, wide and unsigned))
+        if kernel is None:
+            kernel = _fast_pass_for(mode, fixed, encode, wide, unsigned)
+        n_slow, n_wide = kernel(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts)
         if allowed and x.size >= 1024:
             _WIDE_SHARE[share_key] = n_wide / x.size
         if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
@@ -145,6 +151,19 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
                 x, out, index, P, mode, saturate, ftz, key, offset, rbits,
                 counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
     return int(bad)
+
+
+_PLANS = {}  # (P, mode, encode, want_flags, ftz) -> what _round_or_encode needs of them
+
+
+def _plan(P, mode, encode, want_flags, ftz):
+    """(whether the WIDE copy may help, the key of the format and mode's share, fixed point,
+    unsigned), worked out once per kind of call: every op of an emulated training step calls
+    round with the same few of them."""
+    plan = (_wide_helps(P, want_flags, ftz), (P, int(mode)), bool(P[P_KIND] == KIND_FIXED),
+            bool(not P[P_SIGNED]))
+    _PLANS[(P, mode, encode, want_flags, ftz)] = plan
+    return plan
 
 
 def round_into(x, out, P, mode, saturate, ftz, key, offset, rbits, want_flags, counts):
