@@ -17,7 +17,7 @@ step for step as numprec.quant computes on the CPU, so they give its bits:
   its exponent from the block's amax by the floor, ceil, even or rceil rule computed on the
   float64 bits (numprec.quant.mx.shared_exponents' formulas), elements x * 2^-E (exact, or below
   float64's normal range replaced by +-2^-1022 as the CPU does) rounded and encoded by
-  scalar.rounding's round_value / encode_scalar with saturation. A block holding NaN or inf
+  scalar.fast's round_value / scalar.rounding's encode_scalar with saturation. A block holding NaN or inf
   gets the NaN scale and the element format's NaN (or zero) everywhere ("nan-scale"), or
   ("ignore") its amax is taken over the finite values and NaN/inf encode by the element's rule.
   Each thread block takes chunks of whole MX blocks; each thread a run of 1, 2 or 4 consecutive

@@ -35,7 +35,8 @@ from ...codes import (BLOCKED, C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS
 from .arith import (add_round, exact_exponent, exact_product, fma_round, invalid_result,
                     is_negative, mul_round, parts_at, round_parts, sub_round, zero_result)
 from .rng import element_draw
-from .rounding import bits_f64, f64_bits, round_fast, round_scalar, round_value, zero_of
+from .fast import round_fast, round_value
+from .rounding import bits_f64, f64_bits, round_scalar, zero_of
 
 # Stack depth of the pairwise tree (terms < 2^62).
 PAIRWISE_DEPTH = 64
