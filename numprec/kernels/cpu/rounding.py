@@ -6,13 +6,13 @@ numprec.ops. Rounding runs in two passes: a branch-light pass (round_fast, or ro
 where subnormal results or an unsigned format's negative inputs are common) over every element,
 with the rounding mode compiled in as a constant (one specialisation per mode, which LLVM
 vectorises), then the general scalar kernel for the few elements the fast pass left (NaN, inf,
-overflow, and whatever needs flags). Flags are counted into `counts` (one slot per flag bit) when asked. Inputs are float64 or
-float32 (each element widened exactly in a register: no float64 copy of a float32 array), and
-rounded results go to float64 or, for a format whose values all fit, float32 outputs (an exact
-store). The fast pass is
-also specialised on the kind of format (fixed point or float) and on rounding or encoding, and the
-general pass on rounding or encoding: a call compiles only the branch it runs (a first call on an
-empty kernel cache compiles a third of the code).
+overflow, and whatever needs flags). Flags are counted into `counts` (one slot per flag bit)
+when asked. Inputs are float64 or float32 (each element widened exactly in a register: no
+float64 copy of a float32 array), and rounded results go to float64 or, for a format whose
+values all fit, float32 outputs (an exact store). The fast pass is also specialised on the kind
+of format (fixed point or float) and on rounding or encoding, and the general pass on rounding
+or encoding: a call compiles only the branch it runs (a first call on an empty kernel cache
+compiles a third of the code).
 """
 import numpy as np
 from numba import prange
@@ -26,9 +26,9 @@ from .scalars import S
 _INEXACT, _ZEROED = COUNT_SLOT["inexact"], COUNT_SLOT["zeroed"]
 # Compile-time constants of each specialised copy (the values here are never run): the rounding
 # mode of the fast pass, whether the format is fixed point, whether the kernel encodes, whether
-# the fast pass is the WIDE one (round_fast_wide: subnormal results too) and for an UNSIGNED
-# format, whether the general pass runs in parallel (its copies are also compiled serial or
-# parallel).
+# the fast pass is the WIDE one (round_fast_wide: subnormal results too), whether the format is
+# UNSIGNED (a WIDE copy rounds its negative inputs to NaN), and whether the general pass runs in
+# parallel (its copies are also compiled serial or parallel).
 MODE = RNE
 FIXED = False
 ENCODE = False
