@@ -313,3 +313,55 @@ def test_swamping_is_counted_where_the_order_loses_a_term(order):
             assert counted.swamped >= 1  # row 0 loses its small terms
         if order == "kahan" and mode == "rne":
             assert counted.swamped == 0
+
+
+SIGNED_ZERO_MODES = ("rne", "rna", "rtz", "rup", "rdn", "rto", "sr")
+
+
+@pytest.mark.parametrize("acc", ["fp16", "bf16", "fp8_e4m3fnuz"])
+def test_matmul_exact_cancellations_keep_the_zero_sign(acc):
+    """Sums that cancel exactly and products of signed zeros: under rdn an exact zero sum is -0
+    unless both addends are +0, -0 + -0 is -0 in every mode, and a format without -0 (fnuz)
+    gives +0. Same results (sign included) as the reference and as dot, in every mode."""
+    rng = np.random.default_rng(21)
+    a = rng.choice([1.0, -1.0, 0.5, -0.5, 0.0, -0.0], (5, 6))
+    b = rng.choice([1.0, -1.0, 2.0, -2.0, 0.0, -0.0], (6, 7))
+    a[0] = [1.0, -1.0, 1.0, -1.0, 0.5, -0.5]  # row 0 cancels exactly at every other step
+    b[:, 0] = 1.0
+    a[1] = -0.0  # row 1: signed-zero products only
+    for mode in SIGNED_ZERO_MODES:
+        got = numprec.matmul(a, b, acc=acc, mode=mode, seed=3)
+        rows = np.repeat(a, b.shape[1], axis=0)
+        cols = np.tile(b.T, (a.shape[0], 1))
+        expected, _ = reference_rows("matmul", rows, cols, "sequential", acc, acc, mode, 3)
+        assert_bits_equal(got.reshape(-1), expected, None, f"matmul {acc} {mode}")
+        dots = [numprec.dot(a[i], b[:, j], acc, mode=mode) for i in range(a.shape[0])
+                for j in range(b.shape[1])]
+        if mode != "sr":  # (dot's stream differs from matmul's)
+            assert_bits_equal(got.reshape(-1), np.array(dots), None, f"dot {acc} {mode}")
+    assert np.signbit(numprec.matmul(a, b, acc="fp16", mode="rdn")[0, 0])
+
+
+def test_matmul_strips_mix_fast_and_general_steps():
+    """n = 300 columns (one full strip of the sequential kernel and a partial one), where some
+    columns go subnormal, overflow, meet inf or NaN or cancel to zero at some steps while their
+    neighbours stay normal: every column's result and the flag counts equal the reference's."""
+    rng = np.random.default_rng(22)
+    k, n = 5, 300
+    a = numprec.round(rng.standard_normal((2, k)), "fp16")
+    b = numprec.round(rng.standard_normal((k, n)), "fp16")
+    b[:, 7] = [2.0 ** -13, -2.0 ** -13, 2.0 ** -20, 1.0, -1.0]  # subnormal partial sums
+    b[:, 8] = 60000.0  # overflows fp16
+    b[2, 9], b[3, 261] = np.inf, np.nan
+    b[:, 299] = -b[:, 298]
+    b[2:, 280] = 0.0
+    for mode in ("rne", "rtz", "rup", "sr"):
+        counted = numprec.Flags()
+        got = numprec.matmul(a, b, acc="fp16", mode=mode, seed=5, flags=counted)
+        rows = np.repeat(a, n, axis=0)
+        cols = np.tile(b.T, (2, 1))
+        expected, flags = reference_rows("matmul", rows, cols, "sequential", "fp16", "fp16",
+                                         mode, 5)
+        assert_bits_equal(got.reshape(-1), expected, None, f"matmul strips {mode}")
+        for name in ("overflow", "underflow", "invalid", "inexact", "swamped"):
+            assert getattr(counted, name) == sum(name in f for f in flags), (mode, name)

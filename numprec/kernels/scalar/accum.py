@@ -82,9 +82,16 @@ def add_product(s, a, b, P, mode, saturate, ftz, rand, rbits, exact, fast):
     return fma_round(a, b, s, P, mode, saturate, ftz, rand, rbits)
 
 
+# A fast step's flag word when it did not round (the caller's general step does): a bit above
+# every flag and event.
+REFUSED = np.int64(1) << 62
+_SIGN = np.int64(-0x7FFFFFFFFFFFFFFF - 1)
+
+
 def fast_step(s, a, b, mode, fast, rand, rbits):
     """The common case of add_product, branch-light: a*b exact, s + a*b a normal number of the
-    format. Returns (value, ok, inexact); ok False means: use add_product."""
+    format (or an exact zero). Returns (value, word): word holds the step's INEXACT and SWAMPED
+    bits, or is REFUSED (value then means nothing): use add_product."""
     p = a * b
     t = s + p
     bb = t - s
@@ -93,8 +100,16 @@ def fast_step(s, a, b, mode, fast, rand, rbits):
     odd_needed = (err != 0.0) & ((tb & 1) == 0)
     step = np.int64(1) if (err > 0.0) == (t > 0.0) else np.int64(-1)
     tb += np.int64(odd_needed) * step
+    if mode == RDN:  # float64 adds in rne: an exact zero sum is -0 under rdn unless both
+        # addends are +0 (round_fast then drops the sign where the format has no -0)
+        negative = (s != 0.0) | (f64_bits(s) < 0) | (f64_bits(p) < 0)
+        tb |= _SIGN & -np.int64((t == 0.0) & negative)
     value, ok, inexact = round_fast(bits_f64(tb), mode, fast, rand, rbits)
-    return value, ok & ((mode != SR) | (err == 0.0)), inexact
+    ok &= (mode != SR) | (err == 0.0)
+    # SWAMPED as swamped(s, value, a, b): a fast result is finite, so value == s makes s finite
+    lost = (value == s) & (s != 0.0) & (a != 0.0) & (b != 0.0)
+    word = (np.int64(inexact) * np.int64(INEXACT)) | (np.int64(lost) * np.int64(SWAMPED))
+    return value, word if ok else REFUSED
 
 
 def swamped(s, value, a, b):

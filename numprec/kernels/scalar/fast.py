@@ -101,7 +101,10 @@ def wide_fast_limits(P, want_flags, ftz):
     input to NaN here (the general kernel raises invalid)."""
     fast = fast_path_limits(P)
     lenient = not want_flags
-    tiny_ok = P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] != 0 and lenient and not ftz
+    # (not for a format whose min normal lies below float64's: a float64 subnormal's quantum
+    # there depends on its own leading bit, not on its exponent field alone)
+    tiny_ok = (P[P_KIND] != KIND_FIXED and P[P_SUBNORMALS] != 0 and lenient and not ftz
+               and P[P_EMIN] >= -1022)
     nan_ok = P[P_SIGNED] == 0 and P[P_KIND] != KIND_FIXED and lenient
     q = P[P_EMIN] - P[P_MBITS]
     return (np.int64(52 - P[P_MBITS]), np.int64(P[P_EMIN] + 1023),

@@ -119,8 +119,11 @@ def test_fast_encode_without_flags_gives_the_general_kernels_patterns(fmt, mode)
                                   values.view(np.uint64))
 
 
-WIDE_FORMATS = [f for f in FORMATS if f != "q3.4"] + ["fp64", "fp8_e5m2", "fp8_e8m0fnu",
-                                                      "fp8_ue4m3", "fp6_e3m2fn"]
+WIDE_FORMATS = [f for f in FORMATS if f != "q3.4"] + [
+    "fp64", "fp8_e5m2", "fp8_e8m0fnu", "fp8_ue4m3", "fp6_e3m2fn",
+    # min normals below float64's (2^-1023, 2^-1029): float64 subnormals are normal there
+    numprec.Format("e11m1_b1024", 11, 1, bias=1024),
+    numprec.Format("e11m3_b1030", 11, 3, bias=1030)]
 
 
 def _wide_inputs(fmt, seed):
