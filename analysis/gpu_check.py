@@ -238,6 +238,7 @@ def matmul_throughput(quick: bool, timer: Timer):
     from numba import cuda
     from numprec.codes import MODE_CODE
     from numprec.kernels.cpu import accum as cpu_accum
+    from numprec.kernels.cpu import sequential_matmul as cpu_sequential
     from numprec.kernels.gpu import accum as gpu_accum
     from numprec.kernels.gpu.arrays import tile_grid
     from numprec.testing import parity_accum as ga
@@ -278,9 +279,9 @@ def matmul_throughput(quick: bool, timer: Timer):
                     d_keys, d_flags)
         if order == "sequential":
             def run_cpu():
-                cpu_accum.matmul_sequential_kernel(a.reshape(-1), b.reshape(-1), batch, batch,
-                                                   size, size, size, out, C, P, P, keys,
-                                                   row_flags, MODE_CODE[mode])
+                cpu_sequential.matmul_sequential_kernel(a.reshape(-1), b.reshape(-1), batch,
+                                                        batch, size, size, size, out, C, P, P,
+                                                        keys, row_flags, MODE_CODE[mode])
         else:
             def run_cpu():
                 cpu_accum.matmul_kernel(a.reshape(-1), bt, batch, batch, size, size, size, out,
