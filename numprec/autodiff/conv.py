@@ -1,10 +1,8 @@
 """2-D convolution (im2col + one matmul under the policy's accumulation model) and pooling."""
 from __future__ import annotations
 
-import numpy as np
-
 from .graph import apply
-from .im2col import im2col, output_size, pair, windows
+from .im2col import im2col, max_windows, output_size, pair, windows
 from .shapes import shape_of
 
 
@@ -48,10 +46,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel, stride, padding = _pool_args("max_pool2d", x, kernel_size, stride, padding)
 
     def forward(a, k, kernel, stride, padding):
-        win = windows(a, kernel, stride, padding, fill=-np.inf)
-        flat = win.reshape(win.shape[:4] + (-1,))
-        argmax = np.argmax(flat, axis=-1)
-        return np.take_along_axis(flat, argmax[..., None], -1)[..., 0], {"argmax": argmax}
+        values, argmax = max_windows(a, kernel, stride, padding)
+        return values, {"argmax": argmax}
     return apply("max_pool2d", "pool", forward, (x,), exact=True, kernel=kernel, stride=stride,
                  padding=padding)
 

@@ -34,16 +34,21 @@ def windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
 
 
 def im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
-    """Columns (N, C*kh*kw, OH*OW): each column is one receptive field."""
-    win = windows(x, kernel, stride, padding)
-    n, c, oh, ow, kh, kw = win.shape
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+    """Columns (N, C*kh*kw, OH*OW): each column is one receptive field (zero padding)."""
+    from ..kernels.cpu import windows as kernels  # numba loads on the first kernel call
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    n, c = x.shape[:2]
+    oh, ow = _out_hw(x.shape, kernel, stride, padding)
+    out = np.empty((n, c * kernel[0] * kernel[1], oh * ow))
+    kernels.im2col_into(x, *kernel, *stride, *padding, out)
+    return out
 
 
 def scatter_windows(values: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple,
                     padding: tuple) -> np.ndarray:
     """Adjoint of `windows`: add each window's values (N, C, OH, OW, kh, kw) back to the input
-    positions they came from (overlaps summed in float64)."""
+    positions they came from (overlaps summed in float64, from +0.0 in window-offset order, as
+    numprec.kernels.cpu.windows sums them)."""
     n, c, h, w = x_shape
     ph, pw = padding
     sh, sw = stride
@@ -57,8 +62,41 @@ def scatter_windows(values: np.ndarray, x_shape: tuple, kernel: tuple, stride: t
 
 def col2im(cols: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple,
            padding: tuple, out_hw: tuple) -> np.ndarray:
-    """Adjoint of im2col."""
-    n, c = x_shape[:2]
-    kh, kw = kernel
-    win = cols.reshape(n, c, kh, kw, *out_hw).transpose(0, 1, 4, 5, 2, 3)
-    return scatter_windows(win, x_shape, kernel, stride, padding)
+    """Adjoint of im2col (the same sums as scatter_windows of the columns' windows)."""
+    from ..kernels.cpu import windows as kernels
+    n, c, h, w = x_shape
+    ph, pw = padding
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    kernels.col2im_add(np.ascontiguousarray(cols, dtype=np.float64), *kernel, *stride, *out_hw,
+                       out)
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
+def max_windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> tuple:
+    """(maximum of each window (N, C, OH, OW), its index in the window's row-major order): the
+    first largest element, a NaN above every number, the padding -inf (np.argmax's choice)."""
+    from ..kernels.cpu import windows as kernels
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    shape = x.shape[:2] + _out_hw(x.shape, kernel, stride, padding)
+    values, argmax = np.empty(shape), np.empty(shape, dtype=np.int64)
+    kernels.max_windows(x, *kernel, *stride, *padding, values, argmax)
+    return values, argmax
+
+
+def max_windows_grad(g: np.ndarray, argmax: np.ndarray, x_shape: tuple, kernel: tuple,
+                     stride: tuple, padding: tuple) -> np.ndarray:
+    """The gradient of max_windows: g added at each window's argmax (scatter_windows of g placed
+    at the argmax and 0.0 elsewhere)."""
+    from ..kernels.cpu import windows as kernels
+    n, c, h, w = x_shape
+    ph, pw = padding
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
+    kernels.max_windows_grad_add(np.ascontiguousarray(g, dtype=np.float64),
+                                 np.ascontiguousarray(argmax, dtype=np.int64), *kernel, *stride,
+                                 out)
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
+def _out_hw(x_shape, kernel, stride, padding) -> tuple:
+    return tuple((size + 2 * p - k) // s + 1
+                 for size, k, s, p in zip(x_shape[2:], kernel, stride, padding))

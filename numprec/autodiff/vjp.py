@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy.special import erf
 
-from .im2col import col2im, scatter_windows
+from .im2col import col2im, max_windows_grad, scatter_windows
 
 VJP: dict = {}
 
@@ -203,10 +203,7 @@ def _avg_pool_grad(g, ans, x, kernel, stride, padding, **_):
 
 
 def _max_pool_grad(g, ans, x, kernel, stride, padding, argmax, **_):
-    picked = np.zeros(g.shape + (kernel[0] * kernel[1],))
-    np.put_along_axis(picked, argmax[..., None], g[..., None], axis=-1)
-    return scatter_windows(picked.reshape(g.shape + tuple(kernel)), x.shape, kernel, stride,
-                           padding)
+    return max_windows_grad(g, argmax, x.shape, kernel, stride, padding)
 
 
 defvjp("avg_pool2d", _avg_pool_grad)

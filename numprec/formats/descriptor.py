@@ -7,7 +7,9 @@ serves every format.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+import operator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,6 +43,23 @@ def _container_bits(nbits: int) -> int:
     raise ValueError(f"{nbits}-bit patterns do not fit in 64 bits")
 
 
+def _equal_fields(self, other):
+    """The dataclasses' equality (the same class, field by field), identity first: the engine
+    compares the registry's own descriptors on every op."""
+    if self is other:
+        return True
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    values = _FIELD_VALUES.get(self.__class__)
+    if values is None:
+        values = _FIELD_VALUES[self.__class__] = operator.attrgetter(
+            *(field.name for field in dataclasses.fields(self)))
+    return values(self) == values(other)
+
+
+_FIELD_VALUES = {}  # descriptor class -> attrgetter of its fields
+
+
 @dataclass(frozen=True)
 class Format:
     """A binary floating-point format with `ebits` exponent bits and `mbits` stored mantissa bits.
@@ -67,6 +86,8 @@ class Format:
     subnormals: bool = True
     signed: bool = True
     zero: bool = True
+
+    __eq__ = _equal_fields  # (dataclass keeps a class's own __eq__ and still makes __hash__)
 
     def __post_init__(self):
         for attr in ("signed", "zero"):
@@ -248,6 +269,8 @@ class FixedPoint:
     signed: bool = True
     name: str | None = None
     overflow: str = "saturate"
+
+    __eq__ = _equal_fields
 
     def __post_init__(self):
         for attr in ("int_bits", "frac_bits"):

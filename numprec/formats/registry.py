@@ -55,6 +55,9 @@ def get_format(spec) -> Format | FixedPoint:
     """A descriptor for a name (`fp16`, `e4m3`, `q3.4`, `int8`, ...) or a descriptor passed through."""
     if isinstance(spec, (Format, FixedPoint)):
         return spec
+    named = _FORMATS.get(spec) if isinstance(spec, str) else None
+    if named is not None:  # a registered name as it is spelled there (most calls)
+        return named
     if not isinstance(spec, str):
         raise TypeError(f"format must be a name or a numprec.Format/FixedPoint, got "
                         f"{type(spec).__name__} {spec!r}")

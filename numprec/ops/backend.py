@@ -23,7 +23,25 @@ def set_backend(name: str) -> None:
 def get_backend() -> str:
     if _default is not None:
         return _default
-    return _check(os.environ.get("NUMPREC_BACKEND", "cpu").strip().lower() or "cpu")
+    raw = _environment_value()
+    named = _FROM_ENVIRONMENT.get(raw)
+    if named is None:  # (every op asks: each value of the variable is checked once)
+        text = os.fsdecode(raw) if isinstance(raw, bytes) else raw
+        named = _FROM_ENVIRONMENT[raw] = _check((text or "cpu").strip().lower() or "cpu")
+    return named
+
+
+_FROM_ENVIRONMENT = {}  # a value of NUMPREC_BACKEND (None: unset) -> the backend it names
+# os.environ's own dict of encoded names and values on POSIX, read directly: its Mapping.get
+# costs more than a small op's rounding
+_ENVIRON = getattr(os.environ, "_data", None) if os.name == "posix" else None
+
+
+def _environment_value():
+    """NUMPREC_BACKEND as it is now (bytes on POSIX), or None where it is unset."""
+    if isinstance(_ENVIRON, dict):
+        return _ENVIRON.get(b"NUMPREC_BACKEND")
+    return os.environ.get("NUMPREC_BACKEND")
 
 
 def kernels(backend=None):

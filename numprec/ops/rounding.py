@@ -21,8 +21,11 @@ def _options(fmt, mode, seed, rbits, flags):
     code = check_mode(mode)
     rbits = check_rbits(rbits, code)
     check_flags(flags)
-    key = np.uint64(key_from_seed(seed, STREAM_ROUND) if code == SR else 0)
+    key = np.uint64(key_from_seed(seed, STREAM_ROUND)) if code == SR else _NO_KEY
     return fmt, code, rbits, key
+
+
+_NO_KEY = np.uint64(0)  # the stream key of the deterministic modes (which draw nothing)
 
 
 def _prepare(x, fmt, mode, seed, rbits, flags, kernels):
@@ -88,7 +91,7 @@ def round(x, fmt, mode="rne", *, saturate=False, ftz=False, seed=None, rbits=Non
     results to signed zero; flags (a numprec.Flags) counts the exceptions raised. out: an array
     of the result's shape and dtype (writeable, C-contiguous) to write into; it is returned.
     """
-    if is_device_array(x):
+    if not isinstance(x, np.ndarray) and is_device_array(x):
         if out is not None:
             raise TypeError("round: out= takes host arrays; a device array's result is a new "
                             "device array")

@@ -10,6 +10,7 @@ from ..codes import MODE_CODE, MODES, SR, SR_MAX_BITS
 from .flags import Flags
 
 _EXACT_INT_LIMIT = 2 ** 53
+_AS_IS = (np.dtype(np.float64), np.dtype(np.float32))  # what the CPU rounding kernels read
 
 
 def check_format(fmt):
@@ -43,6 +44,8 @@ def check_flags(flags):
 def as_rounding_input(x, name: str = "x") -> np.ndarray:
     """x for the rounding kernels: a float32 array as it is (C-contiguous; the kernels widen
     each element exactly), anything else as as_float64 makes it."""
+    if type(x) is np.ndarray and x.flags.c_contiguous and x.dtype in _AS_IS:  # (most calls)
+        return x
     if isinstance(x, (np.ndarray, np.float32)) and x.dtype == np.float32:
         return np.require(x, requirements="C")
     return as_float64(x, name)

@@ -132,24 +132,27 @@ def _round_or_encode(x, out, P, mode, saturate, ftz, key, offset, rbits, want_fl
     if plan is None:
         plan = _plan(P, mode, encode, want_flags, ftz)
     allowed, share_key, fixed, unsigned = plan
-    with threads_for(x.size):
-        wide = False
-        if allowed:
-            share = _WIDE_SHARE.get(share_key)
-            if share is None:  # a format and mode's first call
-                share = _WIDE_SHARE[share_key] = _sampled_wide_share(x, P)
-            wide = share > WIDE_SHARE
-        kernel = _FAST_PASSES.get((mode, fixed, encode, wide, wide and unsigned))
-        if kernel is None:
-            kernel = _fast_pass_for(mode, fixed, encode, wide, unsigned)
-        n_slow, n_wide = kernel(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts)
-        if allowed and x.size >= 1024:
-            _WIDE_SHARE[share_key] = n_wide / x.size
-        if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
-            index = np.flatnonzero(slow)
-            bad = _general_pass_for(encode, index.size >= SMALL_WORK)(
-                x, out, index, P, mode, saturate, ftz, key, offset, rbits,
-                counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
+    wide = False
+    if allowed:
+        share = _WIDE_SHARE.get(share_key)
+        if share is None:  # a format and mode's first call
+            share = _WIDE_SHARE[share_key] = _sampled_wide_share(x, P)
+        wide = share > WIDE_SHARE
+    # Small arrays (most calls of an emulated training step) take serial copies of both passes
+    # (so no threads_for is needed): entering a parallel region costs a few microseconds even on
+    # one thread, more than the rounding of a few thousand elements.
+    parallel = x.size >= SMALL_WORK
+    kernel = _FAST_PASSES.get((mode, fixed, encode, wide, wide and unsigned, parallel))
+    if kernel is None:
+        kernel = _fast_pass_for(mode, fixed, encode, wide, unsigned, parallel)
+    n_slow, n_wide = kernel(x, out, slow, P, key, offset, rbits, want_flags, ftz, counts)
+    if allowed and x.size >= 1024:
+        _WIDE_SHARE[share_key] = n_wide / x.size
+    if n_slow:  # the general pass tallies its flags (into scratch unless they are wanted)
+        index = np.flatnonzero(slow)
+        bad = _general_pass_for(encode, index.size >= SMALL_WORK)(
+            x, out, index, P, mode, saturate, ftz, key, offset, rbits,
+            counts if want_flags else np.zeros(NCOUNTS, dtype=np.int64))
     return int(bad)
 
 
@@ -222,18 +225,19 @@ def _wide_helps(P, want_flags, ftz) -> bool:
                 and ((P[P_SUBNORMALS] and not ftz) or not P[P_SIGNED]))
 
 
-_FAST_PASSES = {}  # (mode, fixed, encode, wide, unsigned) -> its copy of _fast_pass, made when
-# first asked for
+_FAST_PASSES = {}  # (mode, fixed, encode, wide, unsigned, parallel) -> its copy of _fast_pass,
+# made when first asked for
 
 
-def _fast_pass_for(mode, fixed, encode, wide=False, unsigned=False):
+def _fast_pass_for(mode, fixed, encode, wide=False, unsigned=False, parallel=True):
     key = (int(mode), bool(fixed), bool(encode), bool(wide) and not fixed,
-           bool(wide) and bool(unsigned) and not fixed)
+           bool(wide) and bool(unsigned) and not fixed, bool(parallel))
     kernel = _FAST_PASSES.get(key)
     if kernel is None:
+        jit = cpu_parallel_kernel if parallel else cpu_serial_kernel
         kernel = _FAST_PASSES[key] = specialize(
-            {_fast_pass: cpu_parallel_kernel}, MODE=key[0], FIXED=key[1], ENCODE=key[2],
-            WIDE=key[3], UNSIGNED=key[4])._fast_pass
+            {_fast_pass: jit}, MODE=key[0], FIXED=key[1], ENCODE=key[2], WIDE=key[3],
+            UNSIGNED=key[4], PARALLEL=key[5])._fast_pass
     return kernel
 
 

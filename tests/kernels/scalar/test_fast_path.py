@@ -45,9 +45,17 @@ def _ties(fmt, n, seed):
     return ((bits & ~low) | np.uint64(1 << (shift - 1))).view(np.float64)
 
 
+@pytest.fixture(params=["serial", "parallel"])
+def pass_threads(request, monkeypatch):
+    """Both copies of each pass: the serial ones (small arrays) and the parallel ones (from
+    SMALL_WORK elements), forced here whatever the array's size."""
+    monkeypatch.setattr(cpu_rounding, "SMALL_WORK", 1 if request.param == "parallel" else 2**62)
+    return request.param
+
+
 @pytest.mark.parametrize("fmt", FORMATS, ids=str)
 @pytest.mark.parametrize("mode", MODES)
-def test_fast_pass_matches_general_kernel(fmt, mode):
+def test_fast_pass_matches_general_kernel(fmt, mode, pass_threads):
     fmt = numprec.get_format(fmt)
     x = np.concatenate([_random_bits(20000, 1), _ties(fmt, 5000, 2),
                         [0.0, -0.0, np.inf, -np.inf, np.nan, fmt.max, -fmt.max, fmt.min_subnormal]])
@@ -139,7 +147,8 @@ def _wide_inputs(fmt, seed):
 @pytest.mark.parametrize("copy", ["narrow", "wide"])
 @pytest.mark.parametrize("fmt", WIDE_FORMATS, ids=str)
 @pytest.mark.parametrize("mode", MODES)
-def test_each_fast_pass_copy_gives_the_general_kernels_bits(fmt, mode, copy, monkeypatch):
+def test_each_fast_pass_copy_gives_the_general_kernels_bits(fmt, mode, copy, pass_threads,
+                                                           monkeypatch):
     # the share of tiny elements chooses the copy; forced here, each must give the same bits,
     # rounded (float64 and float32 inputs) and encoded
     monkeypatch.setattr(cpu_rounding, "WIDE_SHARE", -1.0 if copy == "wide" else 2.0)
@@ -185,9 +194,9 @@ def test_a_first_call_takes_the_copy_its_data_need(fmt, tiny_data, wide, monkeyp
     taken = []
     real = cpu_rounding._fast_pass_for
 
-    def record(mode, fixed, encode, wide=False, unsigned=False):
+    def record(mode, fixed, encode, wide=False, unsigned=False, parallel=True):
         taken.append(bool(wide))
-        return real(mode, fixed, encode, wide, unsigned)
+        return real(mode, fixed, encode, wide, unsigned, parallel)
 
     monkeypatch.setattr(cpu_rounding, "_fast_pass_for", record)
     monkeypatch.setattr(cpu_rounding, "_FAST_PASSES", {})  # (every copy asked for anew)
