@@ -17,7 +17,7 @@ import numba
 from numba import prange, types
 from numba.extending import intrinsic
 
-from ..kernels.jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel
+from ..kernels.jit import SMALL_WORK, cpu_parallel_kernel, cpu_serial_kernel, specialize
 
 # floor(log2|x|) of every finite nonzero float64 lies in [-1074, 1023]
 EXP_OFFSET = 1080
@@ -84,35 +84,38 @@ def _field_histogram(fields, hist):
         i += 1
 
 
+SQUARE_LANES = 64  # partial sums of the sum of squares
+
+
 @cpu_serial_kernel
 def _sum_of_squares(x, bits, all_finite):
-    """Sum of x^2 over the finite elements, in four interleaved partial sums (a fixed order).
-    all_finite: no element is inf or NaN, so the loop needs no mask (and vectorises); the sum is
-    the same either way."""
-    t0 = t1 = t2 = t3 = 0.0
-    i = 0
-    n = x.size
-    if all_finite:
-        while i + 4 <= n:
-            a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
-            t0 += a0 * a0
-            t1 += a1 * a1
-            t2 += a2 * a2
-            t3 += a3 * a3
-            i += 4
-    else:
-        while i + 4 <= n:
-            a0, a1, a2, a3 = x[i], x[i + 1], x[i + 2], x[i + 3]
-            t0 += a0 * a0 if (bits[i] & _ABS) < _INF_BITS else 0.0
-            t1 += a1 * a1 if (bits[i + 1] & _ABS) < _INF_BITS else 0.0
-            t2 += a2 * a2 if (bits[i + 2] & _ABS) < _INF_BITS else 0.0
-            t3 += a3 * a3 if (bits[i + 3] & _ABS) < _INF_BITS else 0.0
-            i += 4
-    while i < n:
-        a0 = x[i]
-        t0 += a0 * a0 if (bits[i] & _ABS) < _INF_BITS else 0.0
-        i += 1
-    return (t0 + t1) + (t2 + t3)
+    """Sum of x^2 over the finite elements in a fixed order: element i goes to partial sum
+    i % SQUARE_LANES (the tail past the last whole row of lanes to partial sum 0, in order),
+    and the partial sums are added in order. Many independent partial sums let the loop run as
+    vector adds without reassociating anything (fastmath stays off); unsigned indices keep
+    numba's negative-index wraparound out of the loop, which would stop it vectorising.
+    all_finite: no element is inf or NaN, so the loop needs no mask; the sum is the same
+    either way."""
+    lanes = np.zeros(SQUARE_LANES, dtype=np.float64)
+    rows = x.size // SQUARE_LANES
+    width = np.uint64(SQUARE_LANES)
+    for r in range(rows):
+        base = np.uint64(r) * width
+        if all_finite:
+            for lane in range(SQUARE_LANES):
+                v = x[base + np.uint64(lane)]
+                lanes[np.uint64(lane)] += v * v
+        else:
+            for lane in range(SQUARE_LANES):
+                i = base + np.uint64(lane)
+                v = x[i] if (bits[i] & _ABS) < _INF_BITS else 0.0
+                lanes[np.uint64(lane)] += v * v
+    for i in range(rows * SQUARE_LANES, x.size):
+        lanes[0] += x[i] * x[i] if (bits[i] & _ABS) < _INF_BITS else 0.0
+    total = 0.0
+    for lane in range(SQUARE_LANES):
+        total += lanes[lane]
+    return total
 
 
 @cpu_serial_kernel
@@ -222,13 +225,13 @@ def _addresses(arrays, addresses, sizes, start):
     return total
 
 
-@cpu_parallel_kernel
 def _array_stats(addresses, sizes, targets, rows, hists, plan, plan_starts):
     """_one_segment for each array j (sizes[j] float64 values at addresses[j], kept alive by
     the caller) into rows[targets[j]]. Worker t handles the arrays
     plan[plan_starts[t]:plan_starts[t+1]] with its own histogram scratch hists[t]: an array's
     results do not depend on which worker computed it. Returns (the nonempty exponent bins as
-    rows (array, exponent, count) in array order, the number of NaN and inf values)."""
+    rows (array, exponent, count) in array order, the number of NaN and inf values). Compiled
+    twice (_STATS_KERNELS): a parallel copy and a serial one, which enters no parallel region."""
     n = sizes.size
     bins = np.zeros(n + 1, dtype=np.int64)  # where each array's histogram may go
     for j in range(n):
@@ -254,6 +257,14 @@ def _array_stats(addresses, sizes, targets, rows, hists, plan, plan_starts):
             found[2, k] = counts[b]
             k += 1
     return found, nonfinite.sum()
+
+
+# The statistics of a step run on one thread below PARALLEL_STATS_WORK values in all, in a
+# serial copy of the kernel: a parallel region costs microseconds to enter even for one worker.
+PARALLEL_STATS_WORK = SMALL_WORK
+_STATS_KERNELS = {parallel: specialize({_array_stats: cpu_parallel_kernel if parallel
+                                        else cpu_serial_kernel}, PARALLEL=parallel)._array_stats
+                  for parallel in (False, True)}
 
 
 def _balanced_plan(sizes, workers):
@@ -298,7 +309,7 @@ _EMPTY = np.empty(0)
 
 class StatsKernel:
     """Computes value statistics of many arrays in one compiled pass, the arrays shared out
-    among numba's threads (one thread below SMALL_WORK elements in all)."""
+    among numba's threads (one thread below PARALLEL_STATS_WORK elements in all)."""
 
     def __init__(self):
         self._hists = np.zeros((0, 4, _FIELDS), dtype=np.int64)
@@ -334,12 +345,13 @@ class StatsKernel:
             total += _addresses(tuple(padded[lo:lo + TUPLE_WIDTH]), addresses, sizes, lo)
         addresses, sizes = addresses[:n], sizes[:n]
         # the plan sets the parallelism (one worker for small work: no threads_for needed)
-        workers = 1 if total < SMALL_WORK else max(1, min(self._threads(), n))
+        workers = 1 if total < PARALLEL_STATS_WORK else max(1, min(self._threads(), n))
         if self._hists.shape[0] < workers:
             self._hists = np.zeros((workers, 4, _FIELDS), dtype=np.int64)
         plan, plan_starts = self._plan(sizes, workers)
-        found, nonfinite = _array_stats(addresses, sizes, np.asarray(targets, dtype=np.int64),
-                                        rows, self._hists, plan, plan_starts)
+        kernel = _STATS_KERNELS[workers > 1]
+        found, nonfinite = kernel(addresses, sizes, np.asarray(targets, dtype=np.int64), rows,
+                                  self._hists, plan, plan_starts)
         return BatchStats(rows, found[0], found[1], found[2], int(nonfinite))
 
     def values(self, x):
