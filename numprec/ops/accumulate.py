@@ -23,18 +23,20 @@ import numpy as np
 
 from ..codes import (C_BLOCK, C_EXACT, C_FTZ, C_MODE, C_ORDER, C_RBITS, C_SAT, C_TERMS,
                      C_USE_PROD, C_USE_Y, C_WIDTH, K_INPUT_A, K_INPUT_B, K_OUT, MAX_FUSED_TERMS,
-                     NCONFIG, NCOUNTS, NKEYS, NROLES, ORDER_CODE, ORDERS, SEQUENTIAL, SR,
+                     NCONFIG, NCOUNTS, NKEYS, NROLES, ORDER_CODE, ORDERS, RNE, SEQUENTIAL, SR,
                      STREAM_ACCUM)
-from ..formats import Format
+from ..formats import Format, get_format
 from ..kernels.scalar.rng import key_from_seed
 from . import backend as _backend
 from .backend import entry_point
+from .native_fp32 import ieee_environment, round_fp32_in_place
 from .validate import as_float64, check_flags, check_format, check_mode, check_rbits
 
 DEFAULT_BLOCK = 128                  # DeepSeek-V3's promotion interval N_C
 DEFAULT_FUSED_TERMS, DEFAULT_FUSED_WIDTH = 32, 14   # the Hopper FP8 model
 MAX_FUSED_WIDTH = 53
 MATMUL_DEFAULT_ACC = "fp32"          # matmul's accumulator when no format is given
+_FP32 = get_format("fp32")
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,35 @@ def _wider(a, b) -> bool:
     return isinstance(a, Format) and isinstance(b, Format) and a.precision > b.precision
 
 
+_PLANS = {}  # the arguments of a plan that draws no fresh seed (and their types) -> the plan
+_MAX_PLANS = 4096
+
+
 def make_plan(op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fused_terms,
               fused_width, mode, saturate, ftz, seed, rbits, flags, uses_products):
-    """Check every option of an accumulation op and pack them for the kernels."""
+    """Check every option of an accumulation op and pack them for the kernels; the plan of
+    arguments seen before comes from a cache (their types are part of the key: block=128.0 is
+    refused although it equals 128). sr without a seed draws a fresh one: never cached."""
+    args = (op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fused_terms,
+            fused_width, mode, saturate, ftz, seed, rbits, uses_products)
+    try:
+        key = (args, tuple(map(type, args)))
+        plan = _PLANS.get(key)
+    except TypeError:  # an unhashable argument: checked (and refused, or not) the long way
+        key = plan = None
+    if plan is not None:
+        check_flags(flags)
+        return plan
+    plan = _new_plan(*args[:16], flags, uses_products)
+    if key is not None and not (seed is None and plan.config[C_MODE] == SR):
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+def _new_plan(op, fmt, acc, out, in_fmt, product_fmt, order, block, promote, fused_terms,
+              fused_width, mode, saturate, ftz, seed, rbits, flags, uses_products):
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r}; valid orders: {', '.join(ORDERS)}")
     code = check_mode(mode)
@@ -144,13 +172,21 @@ def round_inputs(arr, plan, role, backend):
 
 
 def round_result(values, plan, flags, backend):
-    """The fp64 order's single rounding of a float64 result to the output format. On one
-    thread: BLAS's threads keep spinning for a while after the product, and a parallel rounding
-    right behind them fights them for the cores (10x slower for a 256 x 256 product)."""
+    """The fp64 order's single rounding of a float64 result (a temporary of the caller's, which
+    this may overwrite) to the output format. On one thread: BLAS's threads keep spinning for a
+    while after the product, and a parallel rounding right behind them fights them for the
+    cores (10x slower for a 256 x 256 product). fp32 in rne without flags takes the CPU's own
+    float32 rounding (numprec.ops.native_fp32: the kernel's bits, in place)."""
+    c = plan.config
+    if (flags is None and c[C_MODE] == RNE and not c[C_SAT] and not c[C_FTZ]
+            and plan.out == _FP32 and isinstance(values, np.ndarray)
+            and values.dtype == np.float64 and values.flags.c_contiguous
+            and values.flags.writeable and (backend or _backend.get_backend()) == "cpu"
+            and ieee_environment()):
+        return round_fp32_in_place(values)
     flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
     out = np.empty_like(flat)
     counts = np.zeros(NCOUNTS, dtype=np.int64)
-    c = plan.config
     from ..kernels.jit import threads_for  # numba loads on the first kernel call, not on import
     with threads_for(0):
         _backend.kernels(backend).round_into(flat, out, plan.out.kernel_params, c[C_MODE],
@@ -225,6 +261,8 @@ def _axis(axis, ndim):
 
 
 def _broadcast(op, left, right, a_shape, b_shape):
+    if left == right:
+        return left
     try:
         return np.broadcast_shapes(left, right)
     except ValueError:

@@ -199,3 +199,35 @@ def test_bad_input_is_refused_with_clear_messages():
         numprec.matmul(x, x.T, mode="nearest")
     with pytest.raises(ValueError, match="at least one dimension"):
         numprec.matmul(2.0, x)
+
+
+def _plan_args(**changes):
+    args = dict(op="matmul", fmt="fp16", acc="fp16", out="fp16", in_fmt=None, product_fmt=None,
+                order="blocked", block=64, promote="fp32", fused_terms=None, fused_width=None,
+                mode="rne", saturate=False, ftz=False, seed=None, rbits=None, flags=None,
+                uses_products=True)
+    args.update(changes)
+    return args
+
+
+def test_plans_come_from_a_cache_that_refuses_what_the_checks_refuse():
+    first = make_plan(**_plan_args())
+    assert make_plan(**_plan_args()) is first  # seen before: the cached plan
+    # equal values of another type are checked again, and refused where the checks refuse them
+    with pytest.raises(TypeError, match="block must be an int"):
+        make_plan(**_plan_args(block=64.0))
+    with pytest.raises(TypeError, match="block must be an int"):
+        make_plan(**_plan_args(block=True))
+    with pytest.raises(ValueError, match="unknown order"):
+        make_plan(**_plan_args(order="sideways"))
+    with pytest.raises(TypeError):  # the flags are checked on every call, cached plan or not
+        make_plan(**_plan_args(flags="yes"))
+    numpy_int = make_plan(**_plan_args(block=np.int64(64)))  # an int, of another type
+    assert numpy_int.config == first.config and numpy_int is not first
+
+
+def test_sr_without_a_seed_draws_a_fresh_stream_every_call():
+    keys = [make_plan(**_plan_args(mode="sr")).keys for _ in range(3)]
+    assert len({k.tobytes() for k in keys}) == 3
+    seeded = [make_plan(**_plan_args(mode="sr", seed=7)).keys for _ in range(2)]
+    np.testing.assert_array_equal(seeded[0], seeded[1])
