@@ -75,10 +75,9 @@ CASES = [  # (N, C, H, W), kernel, stride, padding
 ]
 
 
-@pytest.mark.parametrize("shape, kernel, stride, padding", CASES)
-@pytest.mark.parametrize("ties", [False, True])
-def test_windows_give_numpys_bits(shape, kernel, stride, padding, ties):
-    rng = np.random.default_rng(sum(shape) + ties)
+def _check_every_window_kernel(rng, shape, kernel, stride, padding, ties):
+    """im2col, max pooling, its gradient and col2im against the NumPy references, on awkward
+    data of the given shape."""
     x = _awkward(rng, shape, ties)
     _same_bits(im2col(x, kernel, stride, padding), numpy_im2col(x, kernel, stride, padding))
     values, argmax = max_windows(x, kernel, stride, padding)
@@ -91,6 +90,13 @@ def test_windows_give_numpys_bits(shape, kernel, stride, padding, ties):
     cols = _awkward(rng, numpy_im2col(x, kernel, stride, padding).shape, ties)
     _same_bits(col2im(cols, shape, kernel, stride, padding, values.shape[2:]),
                numpy_col2im(cols, shape, kernel, stride, padding, values.shape[2:]))
+
+
+@pytest.mark.parametrize("shape, kernel, stride, padding", CASES)
+@pytest.mark.parametrize("ties", [False, True])
+def test_windows_give_numpys_bits(shape, kernel, stride, padding, ties):
+    rng = np.random.default_rng(sum(shape) + ties)
+    _check_every_window_kernel(rng, shape, kernel, stride, padding, ties)
 
 
 def test_copies_keep_nan_payloads():
@@ -121,15 +127,4 @@ def test_windows_hypothesis(n, c, h, w, kh, kw, sh, sw, ph, pw, ties, seed):
         return  # no window fits (the ops refuse such shapes first)
     shape, kernel, stride, padding = (n, c, h, w), (kh, kw), (sh, sw), (ph, pw)
     rng = np.random.default_rng(seed)
-    x = _awkward(rng, shape, ties)
-    _same_bits(im2col(x, kernel, stride, padding), numpy_im2col(x, kernel, stride, padding))
-    values, argmax = max_windows(x, kernel, stride, padding)
-    want_values, want_argmax = numpy_max_pool(x, kernel, stride, padding)
-    _same_bits(values, want_values)
-    np.testing.assert_array_equal(argmax, want_argmax)
-    g = _awkward(rng, values.shape, ties)
-    _same_bits(max_windows_grad(g, argmax, shape, kernel, stride, padding),
-               numpy_max_pool_grad(g, argmax, shape, kernel, stride, padding))
-    cols = _awkward(rng, numpy_im2col(x, kernel, stride, padding).shape, ties)
-    _same_bits(col2im(cols, shape, kernel, stride, padding, values.shape[2:]),
-               numpy_col2im(cols, shape, kernel, stride, padding, values.shape[2:]))
+    _check_every_window_kernel(rng, shape, kernel, stride, padding, ties)
