@@ -74,27 +74,43 @@ def compile_target_note() -> str:
             "), not for the host")
 
 
-def _time_fresh_process(cache_dir: str, env_extra=None) -> float:
-    env = dict(os.environ, NUMPREC_CACHE_DIR=cache_dir, **(env_extra or {}))
+def fresh_process_env(cache_dir: str, bytecode_cache=None) -> dict:
+    """The environment of a timed fresh interpreter: numprec's kernel cache in `cache_dir`, and
+    with `bytecode_cache` Python's bytecode cached there even where the caller's environment
+    turns it off (PYTHONDONTWRITEBYTECODE), as an installed package has it."""
+    env = dict(os.environ, NUMPREC_CACHE_DIR=cache_dir)
     env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
+    if bytecode_cache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = bytecode_cache
+    return env
+
+
+def _time_fresh_process(cache_dir: str, bytecode_cache=None) -> float:
+    env = fresh_process_env(cache_dir, bytecode_cache)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", _FIRST_CALL], check=True, env=env,
                    capture_output=True, text=True)
     return time.perf_counter() - start
 
 
-def first_call_latency() -> pd.DataFrame:
+def first_call_latency(bytecode_cache=None) -> pd.DataFrame:
     """Wall time of a fresh process that imports numprec and rounds twice (bf16 rne, e4m3 sr):
     with an empty kernel cache (cold), again with the cache it left (warm), and two processes at
-    once on an empty cache (both must succeed)."""
+    once on an empty cache (both must succeed). Python's bytecode is cached in `bytecode_cache`
+    (see fresh_process_env); without one, in a folder of its own filled by an untimed start."""
+    if bytecode_cache is None:
+        with tempfile.TemporaryDirectory() as bytecode, tempfile.TemporaryDirectory() as cache:
+            _time_fresh_process(cache, bytecode)
+            return first_call_latency(bytecode)
     rows = []
     with tempfile.TemporaryDirectory() as cold:
-        rows.append(dict(case="cold (empty cache)", seconds=_time_fresh_process(cold)))
+        rows.append(dict(case="cold (empty cache)",
+                         seconds=_time_fresh_process(cold, bytecode_cache)))
         rows.append(dict(case="warm (cache filled by the previous run)",
-                         seconds=_time_fresh_process(cold)))
+                         seconds=_time_fresh_process(cold, bytecode_cache)))
     with tempfile.TemporaryDirectory() as shared:
-        env = dict(os.environ, NUMPREC_CACHE_DIR=shared)
-        env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
+        env = fresh_process_env(shared, bytecode_cache)
         start = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, "-c", _FIRST_CALL], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -105,5 +121,6 @@ def first_call_latency() -> pd.DataFrame:
             raise RuntimeError(f"concurrent cold start failed with exit codes {codes}")
         rows.append(dict(case="two processes at once, empty cache (both finished)",
                          seconds=elapsed))
-        rows.append(dict(case="warm after the concurrent start", seconds=_time_fresh_process(shared)))
+        rows.append(dict(case="warm after the concurrent start",
+                         seconds=_time_fresh_process(shared, bytecode_cache)))
     return pd.DataFrame(rows)

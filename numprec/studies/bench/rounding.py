@@ -279,7 +279,8 @@ def markdown(df, latency, n, notes):
                                         ratio(vals[0], vals[1]), cell(vals[2]), cell(vals[3]),
                                         ratio(vals[2], vals[3])]) + " |")
     if latency is not None:
-        lines += ["", "## First-call latency (fresh process: import numprec and round one array)",
+        lines += ["", "## First-call latency (fresh process: import numprec and round one array; "
+                  "wall time from outside, the interpreter's start included, bytecode cached)",
                   "", "| cache | seconds |", "|---|---:|"]
         lines += [f"| {r.case} | {r.seconds:.2f} |" for r in latency.itertuples()]
     return "\n".join(lines) + "\n"

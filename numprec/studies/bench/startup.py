@@ -4,7 +4,8 @@ and with an empty kernel cache, and numba's own start-up beside them.
     numprec bench startup [--repeat 5] [--out reports]
 
 Every case is a fresh Python process timed from inside (time.perf_counter around the work, so
-the interpreter's own start is left out). `import numprec` also checks that numba is not loaded
+the interpreter's own start is left out), with Python's bytecode cached as for an installed
+package (in a folder of its own, filled by one untimed start first). `import numprec` also checks that numba is not loaded
 by it (numba loads on the first kernel call). The first call imports numprec and rounds 1000
 values twice (bf16 rne, then fp8_e4m3fn sr). numba's floor is what any cached numba function
 costs on its first call in a fresh process (`import numba` plus one trivial cached njit function,
@@ -53,8 +54,13 @@ TARGETS = {"import numprec": 0.2, "first call, warm cache": 0.6,
 
 
 def _fresh(code: str, env_extra=None, path=None) -> list[str]:
-    """The printed words of `code` (or of the script at `path`) run in a fresh interpreter."""
+    """The printed words of `code` (or of the script at `path`) run in a fresh interpreter,
+    with Python's bytecode cache in use (as for an installed package) even where the caller's
+    environment turns it off (PYTHONDONTWRITEBYTECODE): compiling numprec's sources on every
+    start would be timed otherwise."""
     env = dict(os.environ, **(env_extra or {}))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = _BYTECODE_CACHE
     env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     argv = [sys.executable, path] if path is not None else [sys.executable, "-c", code]
@@ -62,7 +68,19 @@ def _fresh(code: str, env_extra=None, path=None) -> list[str]:
     return done.stdout.split()
 
 
+_BYTECODE_CACHE = ""  # the bytecode folder of this run's fresh interpreters (set by run)
+
+
 def run(repeat: int, progress=print) -> pd.DataFrame:
+    global _BYTECODE_CACHE
+    with tempfile.TemporaryDirectory() as bytecode:
+        _BYTECODE_CACHE = bytecode
+        with tempfile.TemporaryDirectory() as cache:  # fills the bytecode cache, untimed
+            _fresh(_FIRST_CALL, {"NUMPREC_CACHE_DIR": cache})
+        return _run(repeat, progress)
+
+
+def _run(repeat: int, progress) -> pd.DataFrame:
     rows = []
 
     def add(case, seconds, note=""):
@@ -90,7 +108,8 @@ def run(repeat: int, progress=print) -> pd.DataFrame:
         add("first call, empty cache", [cold])
         add("first call, warm cache", [float(_fresh(_FIRST_CALL, env)[0])
                                        for _ in range(repeat)])
-    concurrent = first_call_latency()  # both processes of a concurrent cold start must succeed
+    # both processes of a concurrent cold start must succeed
+    concurrent = first_call_latency(_BYTECODE_CACHE)
     row = concurrent[concurrent.case.str.startswith("two processes")].iloc[0]
     add("two processes at once, empty cache (wall time, both finished)",
         [float(row.seconds)], "includes interpreter start")
