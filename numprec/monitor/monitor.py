@@ -62,11 +62,13 @@ class _Entry:
     seen), the array its what-if statistics come from, stagnation. One per key, reused every
     step: `stamp` says which step its fields belong to."""
 
-    __slots__ = ("index", "stamp", "row", "size", "values", "whatif", "stagnation", "counted")
+    __slots__ = ("index", "stamp", "row", "size", "values", "whatif", "stagnation", "counted",
+                 "delta")
 
     def __init__(self, index):
         self.index = index
         self.stamp = -1
+        self.delta = None  # an update's buffer for new - old, reused from step to step
 
 
 class Monitor:
@@ -219,7 +221,12 @@ class Monitor:
             self._live.append(entry)
         elif entry.values is not None:
             return
-        entry.values, entry.stagnation = update_delta(old, target, new)
+        # new - old into the entry's own buffer: a fresh weight-sized array every step cost
+        # more than the subtraction (its values are read by this step's statistics only)
+        delta = entry.delta
+        if delta is None or delta.shape != new.shape:
+            delta = entry.delta = np.empty(new.shape)
+        entry.values, entry.stagnation = update_delta(old, target, new, delta)
         if self.whatif:
             entry.whatif = target - old
         if new.size > entry.size:

@@ -389,11 +389,13 @@ def _update_delta(old, target, new, delta):
     return stuck
 
 
-def update_delta(old: np.ndarray, target: np.ndarray, new: np.ndarray):
+def update_delta(old: np.ndarray, target: np.ndarray, new: np.ndarray, delta=None):
     """(new - old, stagnation_frac): the stored change of a weight, and the fraction of weights
     an update meant to change (target != old) that storage left unchanged (new == old: w + delta
-    == w after rounding); NaN for an empty weight. Float64 arrays of one shape."""
-    delta = np.empty(new.shape)
+    == w after rounding); NaN for an empty weight. Float64 arrays of one shape; delta: a float64
+    array of that shape to write new - old into (default: a new one)."""
+    if delta is None:
+        delta = np.empty(new.shape)
     stuck = _update_delta(old.reshape(-1), target.reshape(-1), new.reshape(-1),
                           delta.reshape(-1))
     return delta, (stuck / old.size if old.size else float("nan"))

@@ -119,6 +119,32 @@ def test_gradients_updates_and_master_weights():
     assert set(table.kind) >= {"weight", "activation", "grad", "update", "master", "run"}
 
 
+def test_each_steps_update_statistics_are_that_steps_change():
+    # the update's new - old goes into a buffer reused from step to step: every step's row must
+    # be of its own change
+    numprec.manual_seed(5)
+    model = nn.Sequential(nn.Linear(6, 5))
+    opt = optim.SGD(model.parameters(), lr=0.5, policy=get_policy("fp16"))
+    weight = model[0].weight
+    rng = np.random.default_rng(5)
+    changes = []
+    with Monitor(model, opt) as monitor:
+        for _ in range(4):
+            opt.zero_grad()
+            x = numprec.Tensor(rng.standard_normal((3, 6)))
+            (model(x) * model(x)).sum().backward()
+            old = weight.data.copy()
+            opt.step()
+            changes.append(weight.data - old)
+    table = monitor.table()
+    rows = table[(table.tensor == "weight") & (table.kind == "update")]
+    for step, change in enumerate(changes):
+        at = rows[rows.step == step].set_index("stat").value
+        assert at["amax"] == np.max(np.abs(change))
+        assert at["norm"] == pytest.approx(np.linalg.norm(change), rel=1e-13)
+        assert at["zero_frac"] == np.mean(change == 0.0)
+
+
 def test_kernel_counted_events_equal_re_rounding_the_exact_values():
     numprec.manual_seed(4)
     model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 4))

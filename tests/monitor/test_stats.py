@@ -143,8 +143,14 @@ def test_the_threads_split_tensors_without_changing_a_bit(monkeypatch):
 def test_update_delta_and_stagnation(triples):
     old, target, new = (np.array([t[i] for t in triples], dtype=np.float64) for i in range(3))
     delta, stagnation = update_delta(old, target, new)
+    buffer = np.full(old.shape, 7.0)  # a reused buffer's stale values are all overwritten
+    into, stagnation_into = update_delta(old, target, new, buffer)
+    assert into is buffer
     with np.errstate(invalid="ignore"):
         np.testing.assert_array_equal(delta, new - old)
+        np.testing.assert_array_equal(into, new - old)
+    assert stagnation_into == stagnation or (math.isnan(stagnation) and
+                                             math.isnan(stagnation_into))
     if not triples:
         assert math.isnan(stagnation)
     else:

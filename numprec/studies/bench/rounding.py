@@ -67,7 +67,10 @@ def _row(fmt, mode, library, n, seconds, note=""):
 
 
 def bench_numprec(x, fmt, mode, repeat):
-    numprec.round(x[:1000], fmt, mode, seed=1)  # compile / load from cache
+    numprec.round(x[:1000], fmt, mode, seed=1)  # compile / load the serial copies from cache
+    # and one whole call, untimed: it loads the parallel copies, and this machine's first
+    # passes over fresh memory can stall for a while (a plain numba loop stalls alike)
+    numprec.round(x, fmt, mode, seed=1)
     return best_time(lambda: numprec.round(x, fmt, mode, seed=1), repeat)
 
 
