@@ -74,11 +74,14 @@ def compile_target_note() -> str:
             "), not for the host")
 
 
-def fresh_process_env(cache_dir: str, bytecode_cache=None) -> dict:
-    """The environment of a timed fresh interpreter: numprec's kernel cache in `cache_dir`, and
-    with `bytecode_cache` Python's bytecode cached there even where the caller's environment
-    turns it off (PYTHONDONTWRITEBYTECODE), as an installed package has it."""
-    env = dict(os.environ, NUMPREC_CACHE_DIR=cache_dir)
+def fresh_process_env(cache_dir=None, bytecode_cache=None) -> dict:
+    """The environment of a timed fresh interpreter: numprec's kernel cache in `cache_dir`
+    (None: the caller's), and with `bytecode_cache` Python's bytecode cached there even where
+    the caller's environment turns it off (PYTHONDONTWRITEBYTECODE), as an installed package
+    has it."""
+    env = dict(os.environ)
+    if cache_dir is not None:
+        env["NUMPREC_CACHE_DIR"] = cache_dir
     env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
     if bytecode_cache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)

@@ -5,8 +5,8 @@ and with an empty kernel cache, and numba's own start-up beside them.
 
 Every case is a fresh Python process timed from inside (time.perf_counter around the work, so
 the interpreter's own start is left out), with Python's bytecode cached as for an installed
-package (in a folder of its own, filled by one untimed start first). `import numprec` also checks that numba is not loaded
-by it (numba loads on the first kernel call). The first call imports numprec and rounds 1000
+package (in a folder of its own, filled by one untimed start first). `import numprec` also
+checks that numba is not loaded by it (numba loads on the first kernel call). The first call imports numprec and rounds 1000
 values twice (bf16 rne, then fp8_e4m3fn sr). numba's floor is what any cached numba function
 costs on its first call in a fresh process (`import numba` plus one trivial cached njit function,
 its cache warm): the part of a warm first call that numprec cannot go below. Warm cases take the
@@ -17,6 +17,7 @@ Writes reports/bench_startup.csv and reports/bench_startup.md (atomically).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import subprocess
@@ -26,8 +27,8 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from numprec.studies.bench.common import (_FIRST_CALL, _PACKAGE_PARENT, atomic_write_text,
-                                          first_call_latency, machine_notes)
+from numprec.studies.bench.common import (_FIRST_CALL, atomic_write_text, first_call_latency,
+                                          fresh_process_env, machine_notes)
 
 _IMPORT = ("import time, sys; t0 = time.perf_counter(); import numprec; "
            "numprec.finfo('fp16'); t1 = time.perf_counter(); "
@@ -53,34 +54,27 @@ TARGETS = {"import numprec": 0.2, "first call, warm cache": 0.6,
            "first call, empty cache": 4.0}
 
 
-def _fresh(code: str, env_extra=None, path=None) -> list[str]:
+def _fresh(code: str, bytecode: str, env_extra=None, path=None) -> list[str]:
     """The printed words of `code` (or of the script at `path`) run in a fresh interpreter,
-    with Python's bytecode cache in use (as for an installed package) even where the caller's
-    environment turns it off (PYTHONDONTWRITEBYTECODE): compiling numprec's sources on every
-    start would be timed otherwise."""
-    env = dict(os.environ, **(env_extra or {}))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = _BYTECODE_CACHE
-    env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
+    with Python's bytecode cached in `bytecode` (compiling numprec's sources on every start
+    would be timed otherwise)."""
+    env = fresh_process_env(bytecode_cache=bytecode)
+    env.update(env_extra or {})
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     argv = [sys.executable, path] if path is not None else [sys.executable, "-c", code]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
     return done.stdout.split()
 
 
-_BYTECODE_CACHE = ""  # the bytecode folder of this run's fresh interpreters (set by run)
-
-
 def run(repeat: int, progress=print) -> pd.DataFrame:
-    global _BYTECODE_CACHE
     with tempfile.TemporaryDirectory() as bytecode:
-        _BYTECODE_CACHE = bytecode
+        fresh = functools.partial(_fresh, bytecode=bytecode)
         with tempfile.TemporaryDirectory() as cache:  # fills the bytecode cache, untimed
-            _fresh(_FIRST_CALL, {"NUMPREC_CACHE_DIR": cache})
-        return _run(repeat, progress)
+            fresh(_FIRST_CALL, env_extra={"NUMPREC_CACHE_DIR": cache})
+        return _run(repeat, progress, fresh, bytecode)
 
 
-def _run(repeat: int, progress) -> pd.DataFrame:
+def _run(repeat: int, progress, fresh, bytecode) -> pd.DataFrame:
     rows = []
 
     def add(case, seconds, note=""):
@@ -89,27 +83,27 @@ def _run(repeat: int, progress) -> pd.DataFrame:
                          note=note))
         progress(f"  {case}: {np.median(seconds):.3f} s")
 
-    imports = [_fresh(_IMPORT) for _ in range(repeat)]
+    imports = [fresh(_IMPORT) for _ in range(repeat)]
     loaded = sum(int(words[1]) for words in imports)
     add("import numprec", [float(words[0]) for words in imports],
         "numba loaded by the import" if loaded else "numba not loaded")
-    add("import numba", [float(_fresh(_NUMBA_IMPORT)[0]) for _ in range(repeat)])
+    add("import numba", [float(fresh(_NUMBA_IMPORT)[0]) for _ in range(repeat)])
     with tempfile.TemporaryDirectory() as cache:
         script = os.path.join(cache, "numba_floor.py")
         with open(script, "w", encoding="utf-8") as handle:
             handle.write(_NUMBA_FLOOR_SOURCE)
         env = {"NUMBA_CACHE_DIR": os.path.join(cache, "numba")}
-        _fresh("", env, script)  # fills the cache
+        fresh("", env_extra=env, path=script)  # fills the cache
         add("numba's floor: a cached njit function's first call",
-            [float(_fresh("", env, script)[0]) for _ in range(repeat)])
+            [float(fresh("", env_extra=env, path=script)[0]) for _ in range(repeat)])
     with tempfile.TemporaryDirectory() as cache:
         env = {"NUMPREC_CACHE_DIR": cache}
-        cold = float(_fresh(_FIRST_CALL, env)[0])
+        cold = float(fresh(_FIRST_CALL, env_extra=env)[0])
         add("first call, empty cache", [cold])
-        add("first call, warm cache", [float(_fresh(_FIRST_CALL, env)[0])
+        add("first call, warm cache", [float(fresh(_FIRST_CALL, env_extra=env)[0])
                                        for _ in range(repeat)])
     # both processes of a concurrent cold start must succeed
-    concurrent = first_call_latency(_BYTECODE_CACHE)
+    concurrent = first_call_latency(bytecode)
     row = concurrent[concurrent.case.str.startswith("two processes")].iloc[0]
     add("two processes at once, empty cache (wall time, both finished)",
         [float(row.seconds)], "includes interpreter start")
